@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+// vtok: streaming video tokeniser. The targets follow the pipeline:
+// bytes -> frames (VtokMedia) -> tensors -> tokens (VtokEngine) -> bytes (VtokStream) -> clients (VtokServer).
+import PackageDescription
+
+let package = Package(
+    name: "vtok",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "vtok", targets: ["vtok"]),
+        .library(name: "VtokEngine", targets: ["VtokEngine"]),
+        .library(name: "VtokStream", targets: ["VtokStream"]),
+        .library(name: "VtokMedia", targets: ["VtokMedia"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        // C boundary: FFmpeg 5.1 (Debian 12) and OpenBLAS, found by pkg-config.
+        .systemLibrary(name: "CFFmpeg", pkgConfig: "libavformat libavcodec libswscale libavutil libavdevice",
+                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavdevice-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // bytes -> frames and frames -> bytes. No AV* type leaks out.
+        .target(name: "VtokMedia", dependencies: ["CFFmpeg"]),
+        // frames -> latents -> tokens and back. No I/O.
+        .target(name: "VtokEngine", dependencies: ["COpenBLAS"]),
+        // tokens <-> bytes: the wire format. Pure, no I/O.
+        .target(name: "VtokStream"),
+        // media -> engine -> stream, and back: the one pipeline the CLI and the daemon share.
+        .target(name: "VtokPipeline", dependencies: ["VtokMedia", "VtokEngine", "VtokStream"]),
+        // the daemon: sockets, sessions, systemd, metrics.
+        .target(name: "VtokServer", dependencies: [
+            "VtokPipeline", "VtokMedia", "VtokEngine", "VtokStream",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
+        // the command line: thin.
+        .executableTarget(name: "vtok", dependencies: [
+            "VtokPipeline", "VtokMedia", "VtokEngine", "VtokStream", "VtokServer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "VtokMediaTests", dependencies: ["VtokMedia"]),
+        .testTarget(name: "VtokEngineTests", dependencies: ["VtokEngine"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "VtokStreamTests", dependencies: ["VtokStream"]),
+        .testTarget(name: "VtokPipelineTests", dependencies: ["VtokPipeline"]),
+        .testTarget(name: "VtokServerTests", dependencies: ["VtokServer", "VtokStream"]),
+        .testTarget(name: "VtokCLITests", dependencies: ["VtokStream"]),
+    ]
+)

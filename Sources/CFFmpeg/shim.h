@@ -1,0 +1,52 @@
+#ifndef VTOK_CFFMPEG_SHIM_H
+#define VTOK_CFFMPEG_SHIM_H
+#include <stdio.h>
+#include <libavformat/avformat.h>
+#include <libavcodec/avcodec.h>
+#include <libavdevice/avdevice.h>
+#include <libswscale/swscale.h>
+#include <libavutil/avutil.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/opt.h>
+#include <libavutil/error.h>
+#include <libavutil/log.h>
+#include <libavutil/pixdesc.h>
+
+// AVERROR is a macro: Swift cannot import it.
+static inline int vtok_averror(int e) { return AVERROR(e); }
+// AVERROR_EOF is a macro built from FFERRTAG.
+static inline int vtok_averror_eof(void) { return AVERROR_EOF; }
+// AVERROR_INVALIDDATA is a macro built from FFERRTAG.
+static inline int vtok_averror_invaliddata(void) { return AVERROR_INVALIDDATA; }
+// AV_NOPTS_VALUE is a macro cast to int64_t.
+static inline int64_t vtok_nopts_value(void) { return AV_NOPTS_VALUE; }
+
+// --- Log routing -------------------------------------------------------------------------------
+// av_log_set_callback takes a callback with a va_list, which Swift cannot receive. This trampoline
+// formats the line in C (av_log_format_line2, i.e. vsnprintf plus FFmpeg's "[ctx @ 0x..]" prefix)
+// and hands the finished string to a plain C function pointer that Swift registers.
+//
+// The sink lives in a function-local static of a `static inline` function, so each translation
+// unit that calls these wrappers gets its own copy: only VtokMedia's MediaLog.swift may call them.
+typedef void (*vtok_log_sink)(int level, const char *line);
+
+static inline vtok_log_sink *vtok_log_sink_slot(void) {
+    static vtok_log_sink sink = NULL;
+    return &sink;
+}
+
+static inline void vtok_log_trampoline(void *avcl, int level, const char *fmt, va_list vl) {
+    vtok_log_sink sink = *vtok_log_sink_slot();
+    if (sink == NULL || level > av_log_get_level()) return;
+    char line[1024];
+    int print_prefix = 1;
+    av_log_format_line2(avcl, level, fmt, vl, line, (int)sizeof line, &print_prefix);
+    sink(level, line);
+}
+
+// Registers `sink` (NULL restores FFmpeg's default stderr printer).
+static inline void vtok_log_install(vtok_log_sink sink) {
+    *vtok_log_sink_slot() = sink;
+    av_log_set_callback(sink ? vtok_log_trampoline : av_log_default_callback);
+}
+#endif

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every test: the Swift packages (swift test) and the Python reference and stream reader (pytest).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+command -v swift >/dev/null || export PATH="$PATH:/opt/swift/usr/bin"
+
+echo "== swift build (release binary used by process-level tests)"
+swift build -c release --product vtok 2>&1 | tail -n 3
+export VTOK_BINARY="$PWD/.build/release/vtok"
+echo "== swift test"
+swift test 2>&1 | grep -vE "^(Test Case .* (started|passed)|\[[0-9]+/[0-9]+\] )"
+echo "== pytest (training/, python/)"
+.venv/bin/python -m pytest -q training/tests python/tests

@@ -1,0 +1,158 @@
+"""Train the vtok tokeniser on the packed clips (python -m data pack first; see training/README.md).
+
+  python train.py --pack ../data/train --run ../runs/main --minutes 120
+Resumes from RUN/last.pt when it exists. Writes RUN/log.csv, RUN/loss.png, RUN/last.pt (model, EMA, optimiser,
+step, RNG) every --ckpt-every steps and at the end; export.py turns the EMA weights into the release file.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import math
+import os
+import time
+
+import numpy as np
+import torch
+
+from vtok_model import ModelConfig, Tokenizer
+from vtok_model.data import ClipSampler, to_model_input
+from vtok_model.losses import psnr, recon_loss
+
+
+def parse():
+    p = argparse.ArgumentParser()
+    p.add_argument("--pack", default="../data/train")
+    p.add_argument("--run", default="../runs/main")
+    p.add_argument("--minutes", type=float, default=60)
+    p.add_argument("--max-steps", type=int, default=10 ** 9)
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--frames", type=int, default=9)
+    p.add_argument("--crop", type=int, default=64)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--warmup", type=int, default=300)
+    p.add_argument("--decay-steps", type=int, default=0, help="cosine decay to 10%% over the last N steps of --max-steps")
+    p.add_argument("--continuous-frac", type=float, default=0.2)
+    p.add_argument("--image-frac", type=float, default=0.1)
+    p.add_argument("--ssim-weight", type=float, default=0.2)
+    p.add_argument("--ema", type=float, default=0.999)
+    p.add_argument("--ckpt-every", type=int, default=200)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--init", default="", help="start from a released .safetensors (weights only)")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    return p.parse_args()
+
+
+def lr_at(step, a):
+    if step < a.warmup:
+        return a.lr * (step + 1) / a.warmup
+    if a.decay_steps and step > a.max_steps - a.decay_steps:
+        f = (step - (a.max_steps - a.decay_steps)) / a.decay_steps
+        return a.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, f))))
+    return a.lr
+
+
+def save_ckpt(path, model, ema, opt, step, sampler, args):
+    tmp = path + ".tmp"
+    torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(), "step": step,
+                "rng": sampler.rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
+                "config": model.cfg.to_json(), "args": vars(args)}, tmp)
+    os.replace(tmp, path)
+
+
+def plot(run):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    rows = list(csv.DictReader(open(os.path.join(run, "log.csv"))))
+    if not rows:
+        return
+    s = np.array([int(r["step"]) for r in rows])
+    fig, ax = plt.subplots(1, 2, figsize=(10, 3.5))
+    l1 = np.array([float(r["l1"]) for r in rows])
+    k = max(1, len(l1) // 100)
+    sm = np.convolve(l1, np.ones(k) / k, mode="valid")
+    ax[0].plot(s[:len(sm)], sm)
+    ax[0].set_yscale("log"); ax[0].set_xlabel("step"); ax[0].set_title("train L1 (smoothed)")
+    ps = np.array([float(r["psnr"]) for r in rows])
+    ps = np.convolve(ps, np.ones(k) / k, mode="valid")
+    ax[1].plot(s[:len(ps)], ps)
+    ax[1].set_xlabel("step"); ax[1].set_title("train PSNR dB (smoothed)")
+    fig.tight_layout()
+    fig.savefig(os.path.join(run, "loss.png"), dpi=90)
+    plt.close(fig)
+
+
+def main():
+    a = parse()
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    os.makedirs(a.run, exist_ok=True)
+    dev = torch.device(a.device)
+    model = Tokenizer(ModelConfig()).to(dev)
+    if a.init:
+        from export import load_release
+        model.load_state_dict(load_release(a.init)[0].state_dict())
+    model = model.to(memory_format=torch.channels_last_3d)
+    ema = copy.deepcopy(model).eval()
+    for p_ in ema.parameters():
+        p_.requires_grad_(False)
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, betas=(0.9, 0.99), weight_decay=1e-4)
+    sampler = ClipSampler(a.pack, seed=a.seed)
+    step = 0
+    ck = os.path.join(a.run, "last.pt")
+    if os.path.exists(ck):
+        st = torch.load(ck, map_location=dev, weights_only=False)
+        model.load_state_dict(st["model"]); ema.load_state_dict(st["ema"]); opt.load_state_dict(st["opt"])
+        step = st["step"]; sampler.rng.bit_generator.state = st["rng"]; torch.set_rng_state(st["torch_rng"])
+        print(f"resumed at step {step}", flush=True)
+    logf = open(os.path.join(a.run, "log.csv"), "a", newline="")
+    log = csv.writer(logf)
+    if os.path.getsize(os.path.join(a.run, "log.csv")) == 0:
+        log.writerow(["step", "time", "lr", "loss", "l1", "ssim", "psnr", "continuous", "images"])
+    t_end = time.time() + a.minutes * 60
+    t0 = time.time()
+    amp = dict(device_type=dev.type, dtype=torch.bfloat16)
+    while step < a.max_steps and time.time() < t_end:
+        images = sampler.rng.random() < a.image_frac
+        if images:
+            u8 = sampler.sample(a.batch * 4, 1, a.crop)
+        else:
+            u8 = sampler.sample(a.batch, a.frames, a.crop)
+        x = to_model_input(u8).to(dev).contiguous(memory_format=torch.channels_last_3d)
+        continuous = bool(sampler.rng.random() < a.continuous_frac)
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, a)
+        with torch.autocast(**amp):
+            y, target, _ = model(x, continuous=continuous)
+        loss, parts = recon_loss(y, target, a.ssim_weight)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        with torch.no_grad():
+            d = min(a.ema, (1 + step) / (10 + step))
+            for pe, pm in zip(ema.parameters(), model.parameters()):
+                pe.lerp_(pm, 1 - d)
+        step += 1
+        log.writerow([step, round(time.time() - t0, 1), f"{lr_at(step, a):.2e}", f"{loss.item():.5f}",
+                      f"{parts['l1']:.5f}", f"{parts['ssim']:.4f}", f"{psnr(y.detach(), target):.2f}",
+                      int(continuous), int(images)])
+        if step % 20 == 0:
+            logf.flush()
+            print(f"step {step} loss {loss.item():.4f} l1 {parts['l1']:.4f} {(time.time()-t0)/max(1,step):.2f}s/step",
+                  flush=True)
+        if step % a.ckpt_every == 0:
+            save_ckpt(ck, model, ema, opt, step, sampler, a)
+            plot(a.run)
+    save_ckpt(ck, model, ema, opt, step, sampler, a)
+    logf.close()
+    plot(a.run)
+    print(f"done at step {step}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
