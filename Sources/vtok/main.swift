@@ -1,1 +1,24 @@
-print("vtok")
+// vtok: streaming video tokeniser. The command line is thin: each subcommand parses its arguments and calls
+// the library (VtokPipeline for encode/decode, VtokServer for serve, VtokEngine for bench).
+import ArgumentParser
+
+struct Vtok: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vtok",
+        abstract: "Turn video into discrete tokens as frames arrive, and tokens back into video.",
+        discussion: """
+            Examples:
+              vtok encode clip.mp4 -o clip.vtok            tokenise a file
+              ffmpeg -i cam.mp4 -f nut - | vtok encode - | consumer
+              vtok encode /dev/video0 > live.vtok          a V4L2 camera
+              vtok decode clip.vtok -o clip.mp4            tokens back to video
+              vtok decode - -o - < clip.vtok | ffplay -     play live
+              vtok info clip.vtok --json                   header, counts, codebook use
+              vtok serve --socket /run/vtok/vtok.sock      the daemon
+              vtok bench                                   speed on this machine
+            """,
+        version: VtokVersion.string,
+        subcommands: [EncodeCommand.self, DecodeCommand.self, InfoCommand.self, BenchCommand.self])
+}
+
+Vtok.main()

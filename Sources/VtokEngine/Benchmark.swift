@@ -1,0 +1,96 @@
+// `vtok bench`: streaming encode and decode speed on synthetic frames, the FLOP rate that implies, and a
+// cblas_sgemm peak measured in the same run for comparison. No I/O.
+
+import Foundation
+
+public struct BenchmarkResult: Codable, Sendable {
+    public let model: String
+    public let modelSHA256: String
+    public let width: Int
+    public let height: Int
+    public let threads: Int
+    /// Seconds spent in each of encode and decode.
+    public let seconds: Double
+    public let encodeFPS: Double
+    public let decodeFPS: Double
+    /// Model cost per frame, GFLOP.
+    public let encodeGFLOPPerFrame: Double
+    public let decodeGFLOPPerFrame: Double
+    /// Achieved rate, GFLOP/s.
+    public let encodeGFLOPS: Double
+    public let decodeGFLOPS: Double
+    /// 1024^3 sgemm rate in the same process, GFLOP/s.
+    public let sgemmPeakGFLOPS: Double
+    /// encodeGFLOPS / sgemmPeakGFLOPS (and decode).
+    public let encodePeakShare: Double
+    public let decodePeakShare: Double
+}
+
+public enum Benchmark {
+    /// Encodes then decodes synthetic frames for `seconds` each, streaming one frame (encoder) or one latent
+    /// (decoder) at a time, then measures sgemm peak. `threads` sets OpenBLAS's thread count if given.
+    public static func run(model: VtokModel, width: Int = 256, height: Int = 256, seconds: Double = 5,
+                           threads: Int? = nil) throws(EngineError) -> BenchmarkResult {
+        if let threads { Blas.setThreads(threads) }
+        let flops = model.flops(width: width, height: height)
+
+        // Encode: 8 distinct frames, cycled.
+        let enc = try EncoderSession(model: model, width: width, height: height)
+        var state: UInt32 = 1
+        let frames: [[UInt8]] = (0..<8).map { t in
+            (0..<(width * height * 3)).map { i in
+                state = state &* 1_664_525 &+ 1_013_904_223
+                return UInt8(truncatingIfNeeded: (i / 3 % width + t * 3) &+ Int(state >> 28))
+            }
+        }
+        var latents: [[UInt16]] = []
+        _ = try enc.push(frame: frames[0])                       // warm-up (allocations, thread pool)
+        var encoded = 0
+        var start = now()
+        while now() - start < seconds || encoded < 9 {
+            for l in try enc.push(frame: frames[encoded % frames.count]) where latents.count < 8 { latents.append(l.tokens) }
+            encoded += 1
+        }
+        let encodeTime = now() - start
+
+        // Decode the latents just produced, cycled, one latent per push.
+        let dec = try DecoderSession(model: model, width: width, height: height)
+        _ = try dec.push(tokens: latents[0])                     // warm-up: latent 0 emits one frame
+        var decoded = 0, pushed = 1
+        start = now()
+        while now() - start < seconds || decoded < 4 {
+            decoded += try dec.push(tokens: latents[pushed % latents.count]).count
+            pushed += 1
+        }
+        let decodeTime = now() - start
+
+        let peak = sgemmPeak(seconds: min(2, max(0.5, seconds / 2)))
+        let encodeFPS = Double(encoded) / encodeTime, decodeFPS = Double(decoded) / decodeTime
+        let eg = encodeFPS * flops.encoder / 1e9, dg = decodeFPS * flops.decoder / 1e9
+        return BenchmarkResult(model: model.name, modelSHA256: model.sha256Hex, width: width, height: height,
+                               threads: Blas.threads, seconds: seconds, encodeFPS: encodeFPS, decodeFPS: decodeFPS,
+                               encodeGFLOPPerFrame: flops.encoder / 1e9, decodeGFLOPPerFrame: flops.decoder / 1e9,
+                               encodeGFLOPS: eg, decodeGFLOPS: dg, sgemmPeakGFLOPS: peak,
+                               encodePeakShare: eg / peak, decodePeakShare: dg / peak)
+    }
+
+    /// GFLOP/s of a square row-major sgemm of the given size, repeated for about `seconds`.
+    public static func sgemmPeak(size n: Int = 1024, seconds: Double = 1) -> Double {
+        let a = FloatBuffer(count: n * n), b = FloatBuffer(count: n * n), c = FloatBuffer(count: n * n)
+        for i in 0..<(n * n) { a.data[i] = Float(i % 7) * 0.25; b.data[i] = Float(i % 5) * 0.5 }
+        Blas.gemm(m: n, n: n, k: n, a: a.data, b: b.data, c: c.data, beta: 0)     // warm-up
+        var reps = 0
+        let start = now()
+        while now() - start < seconds || reps < 2 {
+            Blas.gemm(m: n, n: n, k: n, a: a.data, b: b.data, c: c.data, beta: 0)
+            reps += 1
+        }
+        return 2 * Double(n) * Double(n) * Double(n) * Double(reps) / (now() - start) / 1e9
+    }
+
+    private static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+}

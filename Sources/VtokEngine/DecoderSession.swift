@@ -1,0 +1,111 @@
+// Streaming decoder: latents (as tokens or continuous values) in, RGB frames out. Latent k yields the t frames
+// of group k (frames t*k-(t-1) ... t*k); for latent 0 only the last of its t (frame 0) is emitted. The caller
+// trims frames past the true frame count of the stream. All buffers are allocated at init.
+
+/// One decoded frame.
+public struct DecodedFrame: Sendable, Equatable {
+    /// Frame index in the stream (0-based).
+    public let index: Int
+    /// RGB, (height, width, 3) uint8 = clamp(round((y + 1) * 127.5), 0, 255).
+    public let rgb: [UInt8]
+    /// The decoder output y in [-1, 1] units, unclamped, (height, width, 3); only if the session emits floats.
+    public let values: [Float]?
+}
+
+public final class DecoderSession {
+    public let model: VtokModel
+    public let width: Int
+    public let height: Int
+    public let latentHeight: Int
+    public let latentWidth: Int
+    public let emitFloat: Bool
+    /// Latents pushed since the start of the stream.
+    public private(set) var latentsIn = 0
+
+    private let graph: StreamGraph
+    private let fsq: FSQ
+    private let t: Int, s: Int
+    private let rgbBuffer: UnsafeMutablePointer<UInt8>      // (H, W, 3) one output frame
+    private let floatBuffer: FloatBuffer                     // (H, W, 3) one output frame, if emitFloat
+
+    public init(model: VtokModel, width: Int, height: Int, emitFloat: Bool = false) throws(EngineError) {
+        let sf = model.config.spatialFactor
+        guard width > 0, height > 0, width % sf == 0, height % sf == 0, width <= 1 << 14, height <= 1 << 14 else {
+            throw .badFrameSize(width: width, height: height, multiple: sf)
+        }
+        self.model = model
+        self.width = width
+        self.height = height
+        self.emitFloat = emitFloat
+        (t, s) = model.unpatchify
+        latentHeight = height / sf
+        latentWidth = width / sf
+        fsq = FSQ(levels: model.config.fsqLevels, eps: model.config.fsqEps)
+        graph = try StreamGraph(model.decoderLayers, h: latentHeight, w: latentWidth, c: model.config.latentChannels,
+                                eps: Float(model.config.normEps), frameSize: (width, height), multiple: sf)
+        rgbBuffer = .allocate(capacity: width * height * 3)
+        rgbBuffer.initialize(repeating: 0, count: width * height * 3)
+        floatBuffer = FloatBuffer(count: emitFloat ? width * height * 3 : 0)
+    }
+
+    deinit { rgbBuffer.deallocate() }
+
+    /// Pushes n latents as tokens, (n, h, w) row-major. Every token is checked before any is used.
+    public func push(tokens: [UInt16]) throws(EngineError) -> [DecodedFrame] {
+        let n = latentHeight * latentWidth
+        guard !tokens.isEmpty, tokens.count % n == 0 else {
+            throw .wrongInputLength(expected: (tokens.count / n + 1) * n, found: tokens.count)
+        }
+        let vocab = model.config.vocabularySize
+        if let bad = tokens.first(where: { Int($0) >= vocab }) { throw .tokenOutOfRange(bad) }
+        var out: [DecodedFrame] = []
+        tokens.withUnsafeBufferPointer { p in
+            guard let base = p.baseAddress else { return }
+            for k in 0..<(tokens.count / n) {
+                fsq.dequantize(base + k * n, positions: n, into: graph.input.data)
+                out += step()
+            }
+        }
+        return out
+    }
+
+    /// Pushes n continuous latents, (n, h, w, C) channels-last, in [-1, 1] (e.g. EncodedLatent.latents).
+    public func push(latents: [Float]) throws(EngineError) -> [DecodedFrame] {
+        let n = graph.input.count
+        guard !latents.isEmpty, latents.count % n == 0 else {
+            throw .wrongInputLength(expected: (latents.count / n + 1) * n, found: latents.count)
+        }
+        var out: [DecodedFrame] = []
+        latents.withUnsafeBufferPointer { p in
+            guard let base = p.baseAddress else { return }
+            for k in 0..<(latents.count / n) {
+                graph.input.data.update(from: base + k * n, count: n)
+                out += step()
+            }
+        }
+        return out
+    }
+
+    /// Starts a new stream.
+    public func reset() {
+        graph.reset()
+        latentsIn = 0
+    }
+
+    private func step() -> [DecodedFrame] {
+        graph.run()
+        let y = graph.output                          // (H/s, W/s, 3*t*s*s)
+        let k = latentsIn
+        latentsIn += 1
+        let count = width * height * 3
+        var frames: [DecodedFrame] = []
+        frames.reserveCapacity(t)
+        for dt in (k == 0 ? t - 1 : 0)..<t {
+            Rearrange.unpatchifyFrame(y, t: t, s: s, dt: dt, rgb: rgbBuffer, floats: emitFloat ? floatBuffer.data : nil)
+            frames.append(DecodedFrame(index: k == 0 ? 0 : (k - 1) * t + 1 + dt,
+                                       rgb: Array(UnsafeBufferPointer(start: rgbBuffer, count: count)),
+                                       values: emitFloat ? Array(UnsafeBufferPointer(start: floatBuffer.data, count: count)) : nil))
+        }
+        return frames
+    }
+}

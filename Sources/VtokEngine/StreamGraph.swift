@@ -1,0 +1,93 @@
+// An encoder or decoder op list compiled for one frame size: a chain of layers, each with its output buffer,
+// ring buffers and a shared im2col scratch, all allocated here. run() pushes one latent-rate time step through.
+// Elementwise layers (norm, silu) work in place on their input.
+
+protocol StreamLayer: AnyObject {
+    /// Where this layer leaves its result, (h, w, c); valid after forward().
+    var output: Frame { get }
+    func forward(_ x: Frame)
+    func reset()
+}
+
+final class StreamGraph {
+    let input: Frame                 // (h, w, c) filled by the session before run()
+    private let inputBuffer: FloatBuffer
+    private var buffers: [FloatBuffer] = []
+    private(set) var layers: [any StreamLayer] = []
+    let scratch: FloatBuffer         // im2col (h*w, K) for the largest conv
+
+    var output: Frame { layers.last?.output ?? input }
+
+    /// Builds the chain for an input of (h, w, c). Throws badFrameSize if an s2d does not divide the size.
+    init(_ weights: [LayerWeights], h: Int, w: Int, c: Int, eps: Float, frameSize: (Int, Int), multiple: Int) throws(EngineError) {
+        // First pass: shapes and the scratch size.
+        var shape = (h: h, w: w, c: c)
+        var scratchCount = 0
+        for l in weights {
+            switch l {
+            case let .conv(cw):
+                scratchCount = max(scratchCount, CausalConv.scratchCount(cw, h: shape.h, width: shape.w))
+                shape.c = cw.cout
+            case let .res(_, c1, _, c2):
+                scratchCount = max(scratchCount, CausalConv.scratchCount(c1, h: shape.h, width: shape.w),
+                                   CausalConv.scratchCount(c2, h: shape.h, width: shape.w))
+            case let .s2d(f):
+                guard shape.h % f == 0, shape.w % f == 0 else {
+                    throw .badFrameSize(width: frameSize.0, height: frameSize.1, multiple: multiple)
+                }
+                shape = (shape.h / f, shape.w / f, shape.c * f * f)
+            case let .d2s(f):
+                shape = (shape.h * f, shape.w * f, shape.c / (f * f))
+            case .norm, .silu: break
+            }
+        }
+        scratch = FloatBuffer(count: scratchCount)
+        inputBuffer = FloatBuffer(count: h * w * c)
+        input = Frame(h: h, w: w, c: c, data: inputBuffer.data)
+
+        var x = input
+        var i = 0
+        while i < weights.count {
+            let layer: any StreamLayer
+            switch weights[i] {
+            case let .conv(cw):
+                layer = ConvLayer(CausalConv(cw, h: x.h, width: x.w, scratch: scratch), out: alloc(x.h, x.w, cw.cout))
+            case let .res(n1, c1, n2, c2):
+                layer = ResLayer(norm1: n1, conv1: CausalConv(c1, h: x.h, width: x.w, scratch: scratch),
+                                 norm2: n2, conv2: CausalConv(c2, h: x.h, width: x.w, scratch: scratch),
+                                 eps: eps, t1: alloc(x.h, x.w, x.c), t2: alloc(x.h, x.w, x.c), out: alloc(x.h, x.w, x.c))
+            case let .norm(nw):
+                var fuse = false
+                if i + 1 < weights.count, case .silu = weights[i + 1] { fuse = true; i += 1 }
+                layer = NormLayer(weight: nw, eps: eps, silu: fuse, frame: x)
+            case .silu:
+                layer = SiLULayer(frame: x)
+            case let .s2d(f):
+                layer = RearrangeLayer(f: f, toDepth: true, out: alloc(x.h / f, x.w / f, x.c * f * f))
+            case let .d2s(f):
+                layer = RearrangeLayer(f: f, toDepth: false, out: alloc(x.h * f, x.w * f, x.c / (f * f)))
+            }
+            layers.append(layer)
+            x = layer.output
+            i += 1
+        }
+    }
+
+    private func alloc(_ h: Int, _ w: Int, _ c: Int) -> Frame {
+        let b = FloatBuffer(count: h * w * c)
+        buffers.append(b)
+        return Frame(h: h, w: w, c: c, data: b.data)
+    }
+
+    /// One time step: input -> output.
+    func run() {
+        var x = input
+        for l in layers {
+            l.forward(x)
+            x = l.output
+        }
+    }
+
+    /// Back to the start of a stream: every ring buffer to zeros.
+    func reset() { for l in layers { l.reset() } }
+}

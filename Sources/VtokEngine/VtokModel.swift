@@ -1,0 +1,111 @@
+// A loaded tokeniser: config, weights in engine layout, and the file's identity. Immutable after init and
+// shared by any number of EncoderSession/DecoderSession instances.
+
+import Foundation
+
+public final class VtokModel: @unchecked Sendable {   // immutable after init
+    public let config: ModelConfig
+    /// SHA-256 of the weights file's bytes.
+    public let sha256: [UInt8]
+    /// The weights file's metadata (format, vtok_config, weights_layout, release info).
+    public let metadata: [String: String]
+
+    let patchify: (t: Int, s: Int)
+    let unpatchify: (t: Int, s: Int)
+    let encoderLayers: [LayerWeights]    // encoder ops after patchify
+    let decoderLayers: [LayerWeights]    // decoder ops before unpatchify
+
+    /// The model's name from its config (e.g. "vtok-4x8x8").
+    public var name: String { config.name }
+    /// sha256 as lower-case hex.
+    public var sha256Hex: String { SHA256.hex(sha256) }
+
+    public convenience init(path: String) throws(WeightsError) {
+        guard let data = FileManager.default.contents(atPath: path) else { throw .cannotRead(path: path) }
+        try self.init(bytes: [UInt8](data))
+    }
+
+    public init(bytes: [UInt8]) throws(WeightsError) {
+        let file = try SafeTensors(bytes: bytes)
+        guard file.metadata["format"] == "vtok-weights" else { throw .notVtokFile }
+        guard let json = file.metadata["vtok_config"] else { throw .badConfig("vtok_config missing from metadata") }
+        let config = try ModelConfig(json: json)
+        let (p, enc, dec, u) = try Self.checkGraph(config)
+
+        var reader = WeightReader(file: file)
+        var names = Set<String>()
+        for op in config.encoder + config.decoder {
+            switch op {
+            case let .conv(name, _, _, _, _), let .res(name, _, _), let .norm(name, _):
+                guard names.insert(name).inserted else { throw .invalidGraph("op name \(name) used twice") }
+            default: break
+            }
+        }
+        var encoderLayers: [LayerWeights] = []
+        for op in enc { if let l = try reader.layer(op) { encoderLayers.append(l) } }
+        var decoderLayers: [LayerWeights] = []
+        for op in dec { if let l = try reader.layer(op) { decoderLayers.append(l) } }
+        if let extra = file.entries.keys.sorted().first(where: { !reader.used.contains($0) }) {
+            throw .unexpectedTensor(extra)
+        }
+        self.config = config
+        self.metadata = file.metadata
+        self.sha256 = SHA256.hash(bytes)
+        self.patchify = p
+        self.unpatchify = u
+        self.encoderLayers = encoderLayers
+        self.decoderLayers = decoderLayers
+    }
+
+    /// Checks that the op lists form a valid graph: encoder = patchify, ops -> latentChannels at 1/spatialFactor;
+    /// decoder = ops from latentChannels at 1/spatialFactor, then unpatchify back to RGB at full size.
+    private static func checkGraph(_ cfg: ModelConfig) throws(WeightsError)
+        -> ((t: Int, s: Int), ArraySlice<Op>, ArraySlice<Op>, (t: Int, s: Int)) {
+        guard case let .patchify(pt, ps)? = cfg.encoder.first else {
+            throw .invalidGraph("encoder must start with patchify")
+        }
+        guard case let .unpatchify(ut, us)? = cfg.decoder.last else {
+            throw .invalidGraph("decoder must end with unpatchify")
+        }
+        guard pt == cfg.temporalFactor, ut == cfg.temporalFactor else {
+            throw .invalidGraph("patchify/unpatchify t must equal temporal_factor")
+        }
+        let enc = cfg.encoder.dropFirst()
+        let dec = cfg.decoder.dropLast()
+        var c = 3 * pt * ps * ps, scale = ps               // channels, and input pixels per activation pixel
+        try walk(enc, &c, &scale, "encoder")
+        guard c == cfg.latentChannels, scale == cfg.spatialFactor else {
+            throw .invalidGraph("encoder ends with \(c) channels at 1/\(scale); expected \(cfg.latentChannels) at 1/\(cfg.spatialFactor)")
+        }
+        c = cfg.latentChannels; scale = cfg.spatialFactor
+        try walk(dec, &c, &scale, "decoder")
+        guard c == 3 * ut * us * us, scale == us else {
+            throw .invalidGraph("decoder ends with \(c) channels at 1/\(scale); unpatchify needs \(3 * ut * us * us) at 1/\(us)")
+        }
+        return ((pt, ps), enc, dec, (ut, us))
+    }
+
+    private static func walk(_ ops: ArraySlice<Op>, _ c: inout Int, _ scale: inout Int, _ side: String) throws(WeightsError) {
+        for op in ops {
+            switch op {
+            case .patchify, .unpatchify:
+                throw .invalidGraph("\(side): patchify/unpatchify only at the ends")
+            case let .conv(name, cin, cout, kt, ks):
+                guard cin == c else { throw .invalidGraph("\(name): cin \(cin) but input has \(c) channels") }
+                guard ks % 2 == 1, kt <= 64, ks <= 31 else { throw .invalidGraph("\(name): kernel must be odd and small") }
+                c = cout
+            case let .res(name, rc, kt):
+                guard rc == c, kt <= 64 else { throw .invalidGraph("\(name): c \(rc) but input has \(c) channels") }
+            case let .norm(name, nc):
+                guard nc == c else { throw .invalidGraph("\(name): c \(nc) but input has \(c) channels") }
+            case .silu: break
+            case let .s2d(f):
+                c *= f * f; scale *= f
+            case let .d2s(f):
+                guard c % (f * f) == 0, scale % f == 0 else { throw .invalidGraph("\(side): d2s by \(f) does not fit") }
+                c /= f * f; scale /= f
+            }
+            guard c <= 1 << 16, scale <= 1 << 12 else { throw .invalidGraph("\(side): implausible sizes") }
+        }
+    }
+}

@@ -1,0 +1,218 @@
+// bytes -> RGB frames: demux, decode, scale, optionally resample. A pull API for a plain thread.
+import CFFmpeg
+import Glibc
+
+/// Reads video frames from a file, URL, pipe or capture device as packed RGB24.
+///
+/// ```swift
+/// let reader = try MediaReader(path: "clip.mp4")
+/// while let frame = try reader.nextFrame() { ... }   // frame.pixels: (h, w, 3) RGB24
+/// ```
+///
+/// Errors are `MediaError`. `.frameSizeChanged` is not fatal: the reader has re-configured itself, and
+/// the next `nextFrame()` returns the first frame of the new size (start a new segment or stop).
+/// Corrupt packets are skipped and truncated inputs end normally; both are counted in `diagnostics`.
+///
+/// Not thread-safe: use one reader from one thread at a time (it may move between threads).
+public final class MediaReader: @unchecked Sendable {
+    public internal(set) var info: MediaInfo
+    public internal(set) var diagnostics = MediaDiagnostics()
+
+    // State shared with the MediaReader+*.swift extensions (internal, never public).
+    let options: MediaReaderOptions
+    private var format: UnsafeMutablePointer<AVFormatContext>?
+    private var codec: UnsafeMutablePointer<AVCodecContext>?
+    private var packet: UnsafeMutablePointer<AVPacket>?
+    private var frame: UnsafeMutablePointer<AVFrame>?
+    private let streamIndex: Int32
+    private let streamTimeBase: Rational
+    var scaler: FrameScaler?
+    var timestamps: TimestampSanitizer
+    var resampler: FrameRateResampler<ScaledPicture>?
+    var nextIndex = 0
+
+    /// Output waiting to be returned, in order: frames and the size-change notices between them.
+    enum Pending { case frame(VideoFrame), sizeChange(old: FrameSize, new: FrameSize) }
+    var queue: [Pending] = []
+    private var draining = false
+    private var finished = false
+    private var consecutiveErrors = 0
+
+    /// Opens a path ("-" is stdin), a device such as /dev/video0, or any URL FFmpeg can open.
+    public convenience init(path: String, options: MediaReaderOptions = MediaReaderOptions()) throws {
+        let url = MediaReader.url(forPath: path)
+        let live = options.live ?? LiveRule.isLive(url: url, fileDescriptor: nil, format: options.format)
+        try self.init(url: url, options: options, live: live)
+    }
+
+    /// Reads from an open file descriptor (a pipe, socket, or file) through FFmpeg's pipe protocol.
+    /// The descriptor is not closed by the reader; it must stay open while the reader is used.
+    public convenience init(fileDescriptor: Int32, options: MediaReaderOptions = MediaReaderOptions()) throws {
+        let live = options.live ?? LiveRule.isLive(url: "", fileDescriptor: fileDescriptor, format: options.format)
+        try self.init(url: "pipe:\(fileDescriptor)", options: options, live: live)
+    }
+
+    private init(url: String, options: MediaReaderOptions, live: Bool) throws {
+        _ = MediaLog.bootstrap
+        self.options = options
+        let format = try MediaReader.openFormat(url: url, options: options, live: live)
+        let opened: (stream: Int32, codec: UnsafeMutablePointer<AVCodecContext>)
+        let stream: UnsafeMutablePointer<AVStream>
+        do {
+            opened = try MediaReader.openDecoder(format: format, url: url, options: options, live: live)
+            // openDecoder checked the index against nb_streams; the pointer is still optional in C.
+            guard let found = format.pointee.streams[Int(opened.stream)] else {
+                var codecOrNil: UnsafeMutablePointer<AVCodecContext>? = opened.codec
+                avcodec_free_context(&codecOrNil)
+                throw MediaError.noVideoStream(url: url)
+            }
+            stream = found
+        } catch {
+            var formatOrNil: UnsafeMutablePointer<AVFormatContext>? = format
+            avformat_close_input(&formatOrNil)
+            throw error
+        }
+        // deinit frees these once every stored property is set (a throw below still runs it).
+        self.format = format
+        self.codec = opened.codec
+        self.streamIndex = opened.stream
+        self.packet = av_packet_alloc()
+        self.frame = av_frame_alloc()
+
+        let tb = stream.pointee.time_base
+        streamTimeBase = Rational(Int(tb.num), Int(tb.den))
+        let guessed = av_guess_frame_rate(format, stream, nil)
+        let sourceRate = Rational(Int(guessed.num), Int(guessed.den))
+        timestamps = TimestampSanitizer(
+            frameDuration: TimestampSanitizer.frameDuration(frameRate: sourceRate, timeBase: streamTimeBase))
+        let par = stream.pointee.codecpar.pointee
+        let source = FrameSize(width: Int(par.width), height: Int(par.height))
+        info = MediaInfo(
+            url: url,
+            containerName: String(cString: format.pointee.iformat.pointee.name),
+            codecName: String(cString: avcodec_get_name(par.codec_id)),
+            sourceSize: source, outputSize: source,
+            frameRate: options.frameRate ?? sourceRate,
+            timeBase: options.frameRate?.inverted ?? streamTimeBase,
+            isLive: live)
+        guard packet != nil, frame != nil else {
+            throw MediaError.ffmpeg(FFmpegError(function: "av_frame_alloc", code: vtok_averror(ENOMEM)))
+        }
+        if let rate = options.frameRate {
+            guard rate.isValid else { throw MediaError.invalidOption("output frame rate \(rate) must be positive") }
+            resampler = FrameRateResampler(inputTimeBase: streamTimeBase, outputRate: rate)
+        }
+        if source.pixelCount > 0 {
+            try checkPixels(source)
+            info.outputSize = try SizePolicy.plan(source: source, request: options.size,
+                                                  factor: options.spatialFactor, crop: options.crop).output
+        }
+    }
+
+    deinit {
+        av_frame_free(&frame)
+        av_packet_free(&packet)
+        avcodec_free_context(&codec)
+        avformat_close_input(&format)
+    }
+
+    /// The next frame, or nil at the end of the input.
+    ///
+    /// Throws `.frameSizeChanged` once when the picture size changes (call again to continue with the new
+    /// size), `.noFrames` when the input ended without a single decodable frame, `.tooManyPixels` for a
+    /// frame over `maxPixels`, and `.ffmpeg` for unrecoverable decoder failures.
+    public func nextFrame() throws -> VideoFrame? {
+        while true {
+            if !queue.isEmpty {
+                switch queue.removeFirst() {
+                case let .frame(frame):
+                    diagnostics.emittedFrames += 1
+                    return frame
+                case let .sizeChange(old, new):
+                    throw MediaError.frameSizeChanged(old: old, new: new)
+                }
+            }
+            if finished { return nil }
+            try step()
+        }
+    }
+
+    /// One decoder interaction: receive a frame, or feed a packet, or finish.
+    private func step() throws {
+        guard let codec, let frame else { finished = true; return }
+        let received = avcodec_receive_frame(codec, frame)
+        if received >= 0 {
+            consecutiveErrors = 0
+            defer { av_frame_unref(frame) }
+            try handle(frame)
+        } else if received == vtok_averror(EAGAIN) {
+            try feed(codec)
+        } else if received == vtok_averror_eof() {
+            try finish()
+        } else {
+            // A frame that could not be decoded: count it, skip it, keep going.
+            diagnostics.skippedPackets += 1
+            consecutiveErrors += 1
+            if consecutiveErrors > 1000 { throw MediaError.ffmpeg(FFmpegError(function: "avcodec_receive_frame",
+                                                                              code: received)) }
+        }
+    }
+
+    /// Reads the next packet of our stream and sends it to the decoder; at the end, starts draining.
+    private func feed(_ codec: UnsafeMutablePointer<AVCodecContext>) throws {
+        guard let format, let packet else { finished = true; return }
+        if draining { try finish(); return }   // the decoder wants input after the flush: nothing more comes
+        let read = av_read_frame(format, packet)
+        if read == vtok_averror(EAGAIN) {   // non-blocking device with nothing yet: try again shortly
+            usleep(1000)
+            return
+        }
+        if read < 0 {
+            if read != vtok_averror_eof() {
+                diagnostics.truncated = true
+                diagnostics.readError = FFmpegError(function: "av_read_frame", code: read)
+            }
+            draining = true
+            _ = avcodec_send_packet(codec, nil)
+            return
+        }
+        defer { av_packet_unref(packet) }
+        guard packet.pointee.stream_index == streamIndex else { return }
+        let sent = avcodec_send_packet(codec, packet)
+        if sent < 0 && sent != vtok_averror(EAGAIN) {
+            diagnostics.skippedPackets += 1
+        }
+    }
+
+    /// End of stream: flush the resampler, check that something came out, note truncation.
+    private func finish() throws {
+        finished = true
+        if var r = resampler {
+            enqueue(r.flush())
+            resampler = r
+        }
+        if endsBeforeAnnounced() { diagnostics.truncated = true }
+        if diagnostics.decodedFrames == 0 { throw MediaError.noFrames(url: info.url) }
+    }
+
+    /// Whether fewer frames came out than the container announced (mp4's frame count), or the last one
+    /// ends well before the announced duration (matroska, most others). Never true for live inputs.
+    private func endsBeforeAnnounced() -> Bool {
+        guard !info.isLive, let format, let stream = format.pointee.streams[Int(streamIndex)] else { return false }
+        let s = stream.pointee
+        if s.nb_frames > 0 && diagnostics.decodedFrames < Int(s.nb_frames) { return true }
+        guard let last = timestamps.last else { return false }
+        let nopts = vtok_nopts_value()
+        let start = s.start_time == nopts ? 0 : s.start_time
+        let end: Int64
+        if s.duration != nopts && s.duration > 0 {
+            end = start &+ s.duration
+        } else if format.pointee.duration != nopts && format.pointee.duration > 0 {
+            end = start &+ Rational.rescale(format.pointee.duration, from: Rational(1, Int(AV_TIME_BASE)),
+                                           to: streamTimeBase)
+        } else {
+            return false
+        }
+        return last &+ 2 * timestamps.frameDuration < end
+    }
+}

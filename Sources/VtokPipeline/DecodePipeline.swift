@@ -1,0 +1,191 @@
+// stream -> engine -> media: reads a token stream, decodes each latent frame as it arrives, writes video.
+import VtokEngine
+import VtokMedia
+import VtokStream
+
+/// Where decoded video goes.
+public enum MediaOutput: Sendable {
+    /// A file path (the extension picks the format, like FFmpeg) or "-" for stdout.
+    case path(String)
+    case fileDescriptor(Int32)
+}
+
+/// How a decode run ended.
+public struct DecodeSummary: Sendable {
+    public var latentsIn = 0
+    public var framesOut = 0
+    /// The END packet, when the stream had one.
+    public var end: EndInfo?
+    /// Bytes skipped because of corruption, and packets lost before a DISCONTINUITY flag or sequence gap.
+    public var corruptBytes = 0
+    public var missingPackets: UInt64 = 0
+    /// The stream stopped without END (the reader's truncation report).
+    public var truncated = false
+    public var failure: PipelineError?
+    /// True when the output is complete and the stream was intact.
+    public var isClean: Bool { failure == nil && !truncated && corruptBytes == 0 && missingPackets == 0 }
+}
+
+/// Decodes one token stream into one video. Frames leave as soon as their latent frame has arrived; each latent
+/// keeps as many decoded frames as it covered at encode time, with their original pts.
+public final class DecodePipeline {
+    public let model: VtokModel
+    public let output: MediaOutput
+    public var writerOptions: MediaWriterOptions
+    /// Decode a stream even when its header names other weights than the loaded model.
+    public var allowModelMismatch = false
+    /// Decode the continuous latents when the stream carries them (else the tokens).
+    public var preferContinuous = false
+
+    public init(model: VtokModel, output: MediaOutput, writerOptions: MediaWriterOptions = MediaWriterOptions()) {
+        self.model = model
+        self.output = output
+        self.writerOptions = writerOptions
+    }
+
+    /// `read` fills the buffer with the next bytes of the stream and returns how many (0 at the end).
+    public func run(read: (inout [UInt8]) throws -> Int) -> DecodeSummary {
+        var state = DecodeRun(pipeline: self)
+        var reader = StreamReader()
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        outer: while true {
+            let n: Int
+            do { n = try read(&buffer) } catch {
+                state.summary.failure = .output("reading the token stream: \(error)")
+                break
+            }
+            if n == 0 { break }
+            reader.feed(buffer[0..<n])
+            while true {
+                let event: StreamEvent?
+                do { event = try reader.next() } catch {
+                    state.summary.failure = .stream(error)
+                    break outer
+                }
+                guard let event else { break }
+                if !state.handle(event) { break outer }
+            }
+        }
+        if state.summary.failure == nil, state.summary.end == nil, let problem = reader.finish() {
+            state.summary.truncated = true
+            _ = problem
+        }
+        return state.finish()
+    }
+}
+
+struct DecodeRun {
+    let pipeline: DecodePipeline
+    var summary = DecodeSummary()
+    private var header: StreamHeader?
+    private var session: DecoderSession?
+    private var writer: MediaWriter?
+
+    init(pipeline: DecodePipeline) { self.pipeline = pipeline }
+
+    /// false: stop reading.
+    mutating func handle(_ event: StreamEvent) -> Bool {
+        switch event {
+        case .header(let h):
+            return start(h)
+        case .tokens(let t):
+            return decode(t)
+        case .end(let info):
+            summary.end = info
+            return false
+        case .skipped(let bytes, _):
+            summary.corruptBytes += bytes
+            return true
+        case .discontinuity(_, let missing):
+            summary.missingPackets += missing
+            return true
+        case .unknownPacket:
+            return true
+        }
+    }
+
+    private mutating func start(_ h: StreamHeader) -> Bool {
+        if let old = header, old.segment == h.segment, old.streamID == h.streamID { return true }   // a repeat
+        let m = pipeline.model
+        if !pipeline.allowModelMismatch, h.weightsSHA256 != m.sha256 || h.levels != m.config.fsqLevels {
+            summary.failure = .modelMismatch(stream: "\(h.modelName) (sha256 \(hex(h.weightsSHA256).prefix(12)))",
+                                             loaded: "\(m.name) (sha256 \(m.sha256Hex.prefix(12)))")
+            return false
+        }
+        if let old = header, old.modelSize != h.modelSize {
+            summary.failure = .segmentSizeChanged(from: "\(old.modelSize)", to: "\(h.modelSize)")
+            return false
+        }
+        header = h
+        do {
+            if let s = session { s.reset() } else {
+                session = try DecoderSession(model: m, width: h.modelSize.width, height: h.modelSize.height)
+            }
+            if writer == nil {
+                let size = FrameSize(width: h.modelSize.width, height: h.modelSize.height)
+                let rate = Rational(h.frameRate.num, h.frameRate.den)
+                let tb = Rational(h.timeBase.num, h.timeBase.den)
+                switch pipeline.output {
+                case .path(let p):
+                    writer = try MediaWriter(path: p, size: size, frameRate: rate, timeBase: tb, options: pipeline.writerOptions)
+                case .fileDescriptor(let fd):
+                    writer = try MediaWriter(fileDescriptor: fd, size: size, frameRate: rate, timeBase: tb,
+                                             options: pipeline.writerOptions)
+                }
+            }
+        } catch let e as EngineError {
+            summary.failure = .engine(e)
+            return false
+        } catch let e as MediaError {
+            summary.failure = .media(e)
+            return false
+        } catch {
+            summary.failure = .output("\(error)")
+            return false
+        }
+        return true
+    }
+
+    private mutating func decode(_ t: TokenFrame) -> Bool {
+        guard let session, let writer, let h = header else { return true }   // tokens before any header: skip
+        do {
+            let frames: [DecodedFrame]
+            if pipeline.preferContinuous, let latents = t.latents {
+                frames = try session.push(latents: latents)
+            } else {
+                frames = try session.push(tokens: t.tokens)
+            }
+            summary.latentsIn += 1
+            // Latent 0 yields 1 frame, later ones T; a final partial group keeps the first pts.count of them.
+            for (frame, pts) in zip(frames.prefix(t.pts.count), t.pts) {
+                try writer.write(pixels: frame.rgb, width: h.modelSize.width, height: h.modelSize.height, pts: pts)
+                summary.framesOut += 1
+            }
+        } catch let e as EngineError {
+            summary.failure = .engine(e)
+            return false
+        } catch let e as MediaError {
+            summary.failure = .media(e)
+            return false
+        } catch {
+            summary.failure = .output("\(error)")
+            return false
+        }
+        return true
+    }
+
+    mutating func finish() -> DecodeSummary {
+        if let writer {
+            do { try writer.finish() } catch {
+                if summary.failure == nil { summary.failure = .output("\(error)") }
+            }
+        } else if summary.failure == nil {
+            summary.failure = .stream(.missingHeader)
+        }
+        return summary
+    }
+}
+
+func hex(_ bytes: [UInt8]) -> String {
+    bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+}

@@ -1,0 +1,113 @@
+// media -> engine -> stream: reads frames, tokenises each completed group, writes one packet per latent frame.
+import VtokEngine
+import VtokMedia
+import VtokStream
+
+/// How an encode run ended.
+public struct EncodeSummary: Sendable {
+    public var framesIn = 0
+    public var latentsOut = 0
+    public var segments = 0
+    public var bytesOut = 0
+    /// The reason written in the END packet.
+    public var reason: EndReason = .endOfInput
+    public var message = ""
+    /// Set when the run failed: the input was bad, or the output went away. nil for a normal end, a limit or
+    /// a requested stop.
+    public var failure: PipelineError?
+    /// Corrupt or skipped input packets reported by the media reader.
+    public var mediaDiagnostics = MediaDiagnostics()
+}
+
+/// Progress after each latent frame: counts and how long the engine took.
+public struct EncodeProgress: Sendable {
+    public var framesIn: Int
+    public var latentsOut: Int
+    /// Seconds from the arrival of the frame that completed this latent to its packet being emitted.
+    public var latencySeconds: Double
+}
+
+/// Tokenises one input into one token stream (docs/token-stream.md). The CLI's `encode` and the daemon both run
+/// exactly this, so their outputs are byte-identical for the same input and options (stream id aside).
+///
+/// ```swift
+/// let p = try EncodePipeline(input: .path("clip.mp4"), options: EncodeOptions(model: model))
+/// let summary = p.run { bytes in try out.write(bytes) }
+/// ```
+public final class EncodePipeline {
+    public let options: EncodeOptions
+    private let reader: MediaReader
+    /// Stream id for the header; random unless set (tests set it to compare streams byte for byte).
+    public var streamID: [UInt8] = StreamHeader.randomStreamID()
+
+    /// Opens the input. Throws when it cannot be opened or holds no video stream.
+    public init(input: MediaInput, options: EncodeOptions) throws(PipelineError) {
+        self.options = options
+        do {
+            switch input {
+            case .path(let p): reader = try MediaReader(path: p, options: options.media)
+            case .fileDescriptor(let fd): reader = try MediaReader(fileDescriptor: fd, options: options.media)
+            }
+        } catch let e as MediaError {
+            throw .media(e)
+        } catch {
+            throw .media(.invalidOption("\(error)"))
+        }
+    }
+
+    /// What the media layer found: container, codec, sizes, frame rate, time base, live or not.
+    public var mediaInfo: MediaInfo { reader.info }
+
+    /// Runs to the end of the input, a limit, `shouldStop()`, or a failure, and always ends the stream with END
+    /// (unless the output itself failed). `emit` receives each packet's bytes; write and flush them at once.
+    public func run(emit: ([UInt8]) throws -> Void, shouldStop: () -> Bool = { false },
+                    progress: ((EncodeProgress) -> Void)? = nil) -> EncodeSummary {
+        withoutActuallyEscaping(emit) { emit in runLoop(emit: emit, shouldStop: shouldStop, progress: progress) }
+    }
+
+    private func runLoop(emit: @escaping ([UInt8]) throws -> Void, shouldStop: () -> Bool,
+                         progress: ((EncodeProgress) -> Void)?) -> EncodeSummary {
+        var run = EncodeRun(options: options, streamID: streamID, emit: emit, progress: progress)
+        var firstPTS: Int64?
+        loop: while true {
+            if shouldStop() {
+                run.end(.shutdown, "the encoder was asked to stop")
+                break
+            }
+            let frame: VideoFrame?
+            do {
+                frame = try reader.nextFrame()
+            } catch MediaError.frameSizeChanged(let old, let new) {
+                if options.onSizeChange == .fail {
+                    run.end(.sourceChanged, "frame size changed from \(old) to \(new)")
+                    break
+                }
+                run.closeSegment()
+                continue
+            } catch let e as MediaError {
+                run.fail(.media(e), reason: .inputError)
+                break
+            } catch {
+                run.fail(.media(.invalidOption("\(error)")), reason: .inputError)
+                break
+            }
+            guard let frame else { break }
+            if let max = options.limits.maxFrames, run.summary.framesIn >= max {
+                run.end(.limitExceeded, "frame limit of \(max) reached")
+                break
+            }
+            if let max = options.limits.maxSeconds {
+                let first = firstPTS ?? frame.pts
+                firstPTS = first
+                let tb = reader.info.timeBase
+                if Double(frame.pts - first) * Double(tb.num) / Double(tb.den) >= max {
+                    run.end(.limitExceeded, "duration limit of \(max) s reached")
+                    break
+                }
+            }
+            guard run.push(frame, info: reader.info) else { break loop }
+        }
+        run.summary.mediaDiagnostics = reader.diagnostics
+        return run.finish(fallbackSize: reader.info)
+    }
+}

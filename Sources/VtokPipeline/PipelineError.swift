@@ -1,0 +1,32 @@
+// Errors of the media <-> engine <-> stream pipeline, each naming the stage it came from.
+import VtokEngine
+import VtokMedia
+import VtokStream
+
+public enum PipelineError: Error, CustomStringConvertible {
+    /// The input could not be opened or read (FFmpeg).
+    case media(MediaError)
+    /// The model refused the frames or tokens (size not a multiple of the spatial factor, bad token).
+    case engine(EngineError)
+    /// The token stream is malformed beyond recovery, or the writer refused a value.
+    case stream(StreamError)
+    /// The token stream was made by another model than the one loaded.
+    case modelMismatch(stream: String, loaded: String)
+    /// A token stream whose segments have different frame sizes cannot go into one video file.
+    case segmentSizeChanged(from: String, to: String)
+    /// Writing the output failed (the reader went away, disk full).
+    case output(String)
+
+    public var description: String {
+        switch self {
+        case .media(let e): return e.description
+        case .engine(let e): return "\(e)"
+        case .stream(let e): return "token stream: \(e)"
+        case let .modelMismatch(stream, loaded):
+            return "the stream was made by model \(stream), but \(loaded) is loaded (use --model)"
+        case let .segmentSizeChanged(from, to):
+            return "a stream segment changes the frame size from \(from) to \(to); decode stops at the change"
+        case .output(let why): return "cannot write output: \(why)"
+        }
+    }
+}

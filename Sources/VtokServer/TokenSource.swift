@@ -1,0 +1,67 @@
+// The seam between the daemon and the media -> engine -> stream pipeline (VtokPipeline). The daemon moves
+// bytes and enforces limits; a TokenSource turns one input into one token stream.
+import VtokStream
+
+/// Where a stream's media comes from.
+public enum SourceInput: Sendable, Equatable {
+    /// A readable descriptor: the daemon's pipe carrying a client's bytes (tokenise on connect).
+    case fileDescriptor(Int32)
+    /// A device, file or URL given with `--source` (the live broadcast).
+    case location(String)
+}
+
+/// How one run of a pipeline ended, as its END packet says.
+public struct SourceOutcome: Sendable, Equatable {
+    public var reason: EndReason
+    public var message: String
+    public init(reason: EndReason, message: String = "") {
+        self.reason = reason
+        self.message = message
+    }
+}
+
+/// One opened pipeline. `run` writes the whole token stream through `emit` (HEADER, TOKENS..., END, each
+/// call whole packets), checks `shouldStop` between latent frames and then ends with END(shutdown), and never
+/// throws for bad input: it ends with END(inputError). When `emit` throws (the client went away) it stops.
+public protocol TokenSource: AnyObject {
+    func run(emit: ([UInt8]) throws -> Void, shouldStop: @escaping @Sendable () -> Bool) -> SourceOutcome
+}
+
+/// Opens pipelines. Shared by every session thread, so it must be safe to call concurrently; the model
+/// weights are loaded once and shared, never per session.
+public protocol TokenSourceFactory: Sendable {
+    /// Opens `input` (reading enough to know the frame size). Throws when the input cannot be opened or
+    /// is not media; the session then sends END(inputError) with the error's description.
+    func makeSource(input: SourceInput, limits: SessionLimits) throws -> any TokenSource
+}
+
+/// Per-session limits. The pipeline enforces the media ones (pixels, frames, seconds); the daemon the
+/// byte, time and stall ones.
+public struct SessionLimits: Sendable, Equatable {
+    /// Largest source frame, width x height, in pixels (nil: no limit).
+    public var maxPixels: Int?
+    /// Most source frames per session.
+    public var maxFrames: Int?
+    /// Most seconds of media (by timestamps) per session.
+    public var maxMediaSeconds: Double?
+    /// Most bytes a client may send (tokenise on connect); beyond it the input is cut and the stream ends.
+    public var maxInputBytes: Int?
+    /// Most wall-clock seconds a session may last; then it is stopped like at shutdown.
+    public var maxSessionSeconds: Double?
+    /// A client that sends nothing for this long, without having half-closed, is cut off.
+    public var idleTimeout: Double
+    /// A client that reads nothing for this long is disconnected (SO_SNDTIMEO).
+    public var writeTimeout: Double
+
+    public init(maxPixels: Int? = 3840 * 2160, maxFrames: Int? = nil, maxMediaSeconds: Double? = 3600,
+                maxInputBytes: Int? = 4 << 30, maxSessionSeconds: Double? = nil,
+                idleTimeout: Double = 30, writeTimeout: Double = 30) {
+        self.maxPixels = maxPixels
+        self.maxFrames = maxFrames
+        self.maxMediaSeconds = maxMediaSeconds
+        self.maxInputBytes = maxInputBytes
+        self.maxSessionSeconds = maxSessionSeconds
+        self.idleTimeout = idleTimeout
+        self.writeTimeout = writeTimeout
+    }
+}

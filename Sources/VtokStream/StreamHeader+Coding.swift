@@ -1,0 +1,81 @@
+// The HEADER payload as bytes, both ways (docs/token-stream.md §4.1).
+
+extension StreamHeader {
+    /// The HEADER payload (§4.1), written as version `StreamFormat.versionMajor.versionMinor`.
+    /// The caller has checked `violation() == nil`.
+    func encodePayload() -> [UInt8] {
+        var out = [UInt8]()
+        let name = Array(modelName.utf8)
+        out.reserveCapacity(StreamFormat.headerFixedSize + 2 * levels.count + name.count)
+        out.append(contentsOf: StreamFormat.headerMagic)
+        out.appendLE(StreamFormat.versionMajor)
+        out.appendLE(StreamFormat.versionMinor)
+        out.appendLE(flags.rawValue)
+        out.appendLE(UInt32(segment))
+        out.append(contentsOf: streamID)
+        out.append(contentsOf: weightsSHA256)
+        out.appendLE(UInt32(vocabularySize))
+        out.appendLE(UInt16(temporalFactor))
+        out.appendLE(UInt16(spatialFactor))
+        out.appendLE(UInt16(latentHeight))
+        out.appendLE(UInt16(latentWidth))
+        out.appendLE(UInt32(sourceSize.width))
+        out.appendLE(UInt32(sourceSize.height))
+        out.appendLE(UInt32(modelSize.width))
+        out.appendLE(UInt32(modelSize.height))
+        out.appendLE(UInt32(frameRate.num))
+        out.appendLE(UInt32(frameRate.den))
+        out.appendLE(UInt32(timeBase.num))
+        out.appendLE(UInt32(timeBase.den))
+        out.append(UInt8(levels.count))
+        out.append(UInt8(name.count))
+        for l in levels { out.appendLE(UInt16(l)) }
+        out.append(contentsOf: name)
+        return out
+    }
+
+    /// Reads a HEADER payload (§4.1, §6.3). Throws `unsupportedVersion` for another major version and
+    /// `malformed` for anything else that breaks §4.1. Bytes after the model name are ignored (§7).
+    static func decode(payload: ArraySlice<UInt8>) throws(StreamError) -> StreamHeader {
+        let type = PacketType.header.rawValue
+        var c = ByteCursor(payload, packetType: type)
+        guard try c.readBytes(4, "magic") == StreamFormat.headerMagic else { throw c.fail("bad header magic") }
+        let major = try c.read(UInt16.self, "version")
+        let minor = try c.read(UInt16.self, "version")
+        guard major == StreamFormat.versionMajor else { throw .unsupportedVersion(major: major, minor: minor) }
+        let flags = Flags(rawValue: try c.read(UInt32.self, "header_flags"))
+        let segment = Int(try c.read(UInt32.self, "segment"))
+        let streamID = try c.readBytes(16, "stream_id")
+        let sha = try c.readBytes(32, "weights_sha256")
+        let vocabulary = Int(try c.read(UInt32.self, "vocabulary_size"))
+        let temporal = Int(try c.read(UInt16.self, "temporal_factor"))
+        let spatial = Int(try c.read(UInt16.self, "spatial_factor"))
+        let h = Int(try c.read(UInt16.self, "latent_height"))
+        let w = Int(try c.read(UInt16.self, "latent_width"))
+        let source = Size(width: Int(try c.read(UInt32.self, "source_width")),
+                          height: Int(try c.read(UInt32.self, "source_height")))
+        let model = Size(width: Int(try c.read(UInt32.self, "model_width")),
+                         height: Int(try c.read(UInt32.self, "model_height")))
+        let rate = Rational(Int(try c.read(UInt32.self, "frame_rate")), Int(try c.read(UInt32.self, "frame_rate")))
+        let base = Rational(Int(try c.read(UInt32.self, "time_base")), Int(try c.read(UInt32.self, "time_base")))
+        let levelCount = Int(try c.read(UInt8.self, "level_count"))
+        let nameLength = Int(try c.read(UInt8.self, "model_name_length"))
+        let levels = try c.readArray(UInt16.self, levelCount, "levels").map(Int.init)
+        let name = try c.readUTF8(nameLength, "model_name")
+
+        var header = StreamHeader(
+            modelName: name, weightsSHA256: sha, levels: levels, temporalFactor: temporal, spatialFactor: spatial,
+            latentHeight: h, latentWidth: w, sourceSize: source, frameRate: rate, timeBase: base,
+            streamID: streamID, flags: flags, segment: segment)
+        header.versionMajor = major
+        header.versionMinor = minor
+        if let problem = header.violation() { throw c.fail(problem) }
+        guard header.vocabularySize == vocabulary else {
+            throw c.fail("vocabulary_size \(vocabulary) is not the product of the levels (\(header.vocabularySize))")
+        }
+        guard header.modelSize == model else {
+            throw c.fail("model size \(model) is not the latent grid times the spatial factor (\(header.modelSize))")
+        }
+        return header
+    }
+}

@@ -1,0 +1,116 @@
+// `vtok bench`: how fast the engine encodes and decodes on this machine, against sgemm peak and, with
+// --reference, against the PyTorch fp32 reference (training/bench_reference.py) on the same weights.
+//
+//   $ vtok bench --model models/vtok-4x8x8.safetensors --seconds 5 --threads 2
+//   vtok-4x8x8 at 256x256, 2 threads, OpenBLAS SkylakeX
+//   encode  135.1 fps   124.7 GFLOP/s  (53% of sgemm peak 236.5 GFLOP/s)
+//   decode   36.6 fps   152.3 GFLOP/s  (64%)
+
+import ArgumentParser
+import Foundation
+import VtokEngine
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure streaming encode/decode speed on synthetic frames.",
+        discussion: """
+            Encodes frames one at a time and decodes one latent at a time for --seconds each, then measures a
+            1024x1024x1024 sgemm in the same process. Numbers depend on what else the machine is running.
+
+            Examples:
+              vtok bench --seconds 10 --threads 2
+              vtok bench --reference --json
+            """)
+
+    @Option(help: "Weights file (safetensors).")
+    var model: String = "models/vtok-4x8x8.safetensors"
+
+    @Option(help: "Frame size WIDTHxHEIGHT, multiples of 8.")
+    var size: String = "256x256"
+
+    @Option(help: "Seconds for each of encode and decode.")
+    var seconds: Double = 5
+
+    @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice).")
+    var threads: Int?
+
+    @Flag(help: "Also run training/bench_reference.py (PyTorch fp32) with .venv/bin/python and print the ratio.")
+    var reference = false
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    @Flag(help: "Keep the OpenBLAS kernels chosen at load instead of re-running with faster ones for this CPU.")
+    var keepBlasCore = false
+
+    func run() throws {
+        if !keepBlasCore { Self.preferFasterBlasKernels() }
+        let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 2 else { throw ValidationError("--size must look like 256x256") }
+        let (width, height) = (parts[0], parts[1])
+        let weights = try VtokModel(path: model)
+        let r = try Benchmark.run(model: weights, width: width, height: height, seconds: seconds, threads: threads)
+        let ref = reference ? try runReference(width: width, height: height, threads: r.threads) : nil
+
+        if json {
+            var obj = try JSONSerialization.jsonObject(with: JSONEncoder().encode(r)) as? [String: Any] ?? [:]
+            obj["blasCore"] = Blas.coreName
+            if let ref {
+                obj["reference"] = ref
+                obj["encodeSpeedup"] = r.encodeFPS / ref.encode
+                obj["decodeSpeedup"] = r.decodeFPS / ref.decode
+            }
+            let data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print("\(r.model) at \(width)x\(height), \(r.threads) threads, OpenBLAS \(Blas.coreName)")
+        print(String(format: "encode %6.1f fps  %6.1f GFLOP/s  (%.0f%% of sgemm peak %.1f GFLOP/s)",
+                     r.encodeFPS, r.encodeGFLOPS, 100 * r.encodePeakShare, r.sgemmPeakGFLOPS))
+        print(String(format: "decode %6.1f fps  %6.1f GFLOP/s  (%.0f%%)", r.decodeFPS, r.decodeGFLOPS, 100 * r.decodePeakShare))
+        if let ref {
+            print(String(format: "pytorch reference: encode %.1f fps, decode %.1f fps -> vtok is %.2fx / %.2fx",
+                         ref.encode, ref.decode, r.encodeFPS / ref.encode, r.decodeFPS / ref.decode))
+        }
+    }
+
+    private struct Reference: Decodable {
+        let encode_fps: Double
+        let decode_fps: Double
+    }
+
+    private func runReference(width: Int, height: Int, threads: Int) throws -> (encode: Double, decode: Double) {
+        let script = ["training/bench_reference.py", "--model", model, "--size", "\(width)x\(height)",
+                      "--seconds", "\(seconds)", "--threads", "\(threads)"]
+        let p = Process()
+        if FileManager.default.isExecutableFile(atPath: ".venv/bin/python") {
+            p.executableURL = URL(fileURLWithPath: ".venv/bin/python")
+            p.arguments = script
+        } else {
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["python3"] + script
+        }
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0,
+              let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last(where: { $0.hasPrefix("{") }),
+              let ref = try? JSONDecoder().decode(Reference.self, from: Data(line.utf8))
+        else { throw ValidationError("bench_reference.py failed (status \(p.terminationStatus))") }
+        return (ref.encode_fps, ref.decode_fps)
+    }
+
+    /// OpenBLAS picks its kernels when it loads and reads OPENBLAS_CORETYPE only then. On CPUs where it picks
+    /// slower ones than it could (Debian's 0.3.21 runs AMD Zen 4 on AVX2 kernels), set the variable and re-exec
+    /// this process once. Does nothing if the variable is already set or re-exec fails.
+    static func preferFasterBlasKernels() {
+        guard let core = Blas.preferredCoreType, getenv("OPENBLAS_CORETYPE") == nil else { return }
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        let args = CommandLine.arguments.map { strdup($0) } + [nil]
+        execv("/proc/self/exe", args)
+        for a in args { free(a) }                      // only reached if execv failed: carry on as we are
+    }
+}

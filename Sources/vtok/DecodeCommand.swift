@@ -1,0 +1,67 @@
+// vtok decode: token stream in, video out; frames leave as their latent frames arrive.
+import ArgumentParser
+import VtokEngine
+import VtokMedia
+import VtokPipeline
+
+struct DecodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decode",
+        abstract: "Turn a token stream back into video (.mp4, .mkv, .y4m, .nut, or '-' for a pipe).",
+        discussion: """
+            The output format follows the file extension, as in FFmpeg. mp4 uses H.264 (libx264) when present,
+            MPEG-4 part 2 otherwise. '-o -' writes NUT to stdout, which plays live:
+              vtok decode clip.vtok -o clip.mp4
+              vtok encode /dev/video0 | vtok decode - -o - | ffplay -
+            The video has exactly as many frames, with the same timestamps, as the encoded input.
+            """)
+
+    @Argument(help: "Token stream ('-' for stdin).")
+    var input: String = "-"
+
+    @Option(name: .shortAndLong, help: "Output video ('-' for stdout).")
+    var output: String
+
+    @Option(name: [.customShort("f"), .long], help: "Force the output format (e.g. nut, matroska, mp4).")
+    var format: String?
+
+    @Option(help: "Force the video codec (e.g. libx264, mpeg4, rawvideo).")
+    var codec: String?
+
+    @Flag(help: "Decode the continuous latents when the stream carries them.")
+    var continuous = false
+
+    @Flag(help: "Decode even when the stream names other weights than the loaded model.")
+    var ignoreModelMismatch = false
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    func run() throws {
+        let model: VtokModel
+        do { model = try modelOptions.load() } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(ExitCodes.failure)
+        }
+        let source: ByteSource
+        do { source = try ByteSource(path: input) } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(ExitCodes.failure)
+        }
+        let pipeline = DecodePipeline(model: model, output: .path(output),
+                                      writerOptions: MediaWriterOptions(format: format, codec: codec))
+        pipeline.preferContinuous = continuous
+        pipeline.allowModelMismatch = ignoreModelMismatch
+        let summary = pipeline.run(read: { try source.read(into: &$0) })
+        if summary.corruptBytes > 0 || summary.missingPackets > 0 {
+            Terminal.note("\(input): \(summary.corruptBytes) corrupt bytes skipped, \(summary.missingPackets) packets missing")
+        }
+        if let failure = summary.failure {
+            Terminal.error("\(input): \(failure)")
+            throw ExitCode(ExitCodes.failure)
+        }
+        if summary.truncated {
+            Terminal.error("\(input): token stream truncated (no END packet); \(summary.framesOut) frames written")
+            throw ExitCode(ExitCodes.failure)
+        }
+    }
+}

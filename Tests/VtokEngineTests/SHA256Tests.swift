@@ -1,0 +1,23 @@
+import XCTest
+@testable import VtokEngine
+
+final class SHA256Tests: XCTestCase {
+    func testKnownVectors() {
+        XCTAssertEqual(SHA256.hex(SHA256.hash(Array("abc".utf8))),
+                       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(SHA256.hex(SHA256.hash([])),
+                       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        // 56 bytes: the padding spills into a second block.
+        XCTAssertEqual(SHA256.hex(SHA256.hash(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))),
+                       "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        let million = [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)
+        XCTAssertEqual(SHA256.hex(SHA256.hash(million)),
+                       "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    func testModelHashMatchesFileHash() throws {
+        let model = try Fixtures.tinyModel()
+        XCTAssertEqual(model.sha256.count, 32)
+        XCTAssertEqual(model.sha256, SHA256.hash(Fixtures.tinyModelBytes ?? []))
+    }
+}

@@ -1,0 +1,119 @@
+import XCTest
+import VtokEngine
+import VtokMedia
+import VtokStream
+@testable import VtokPipeline
+
+final class DecodePipelineTests: XCTestCase {
+    func roundTrip(_ clip: String, to ext: String, frames expected: Int) throws -> (DecodeSummary, String) {
+        var options = EncodeOptions(model: try PipelineFixtures.tinyModel())
+        options.media.size = .exact(FrameSize(width: 48, height: 32))
+        let enc = try EncodePipeline(input: .path(clip), options: options)
+        var bytes: [UInt8] = []
+        _ = enc.run(emit: { bytes += $0 })
+        let out = PipelineFixtures.directory.appendingPathComponent("rt-\(UUID().uuidString).\(ext)").path
+        let dec = DecodePipeline(model: try PipelineFixtures.tinyModel(), output: .path(out))
+        var offset = 0
+        let summary = dec.run(read: { buf in
+            let n = min(buf.count, bytes.count - offset, 1000)        // small reads: packets split across reads
+            for i in 0..<n { buf[i] = bytes[offset + i] }
+            offset += n
+            return n
+        })
+        XCTAssertEqual(summary.framesOut, expected)
+        return (summary, out)
+    }
+
+    func testFrameCountAndTimestampsSurviveEncodeThenDecode() throws {
+        for (n, ext) in [(11, "mkv"), (9, "nut"), (1, "mkv"), (14, "mp4")] {
+            let clip = try PipelineFixtures.testsrc("rt\(n).nut", size: "64x48", rate: "25", frames: n, extra: ["-c:v", "ffv1"])
+            let (summary, out) = try roundTrip(clip, to: ext, frames: n)
+            XCTAssertTrue(summary.isClean, "\(summary)")
+            let source = try PipelineFixtures.probePTS(clip)
+            let decoded = try PipelineFixtures.probePTS(out)
+            XCTAssertEqual(decoded.count, n, ext)
+            // Timestamps are the source's, up to the container's time base.
+            let srcTB = 1.0 / 25.0
+            XCTAssertEqual(decoded.count, source.count)
+            let reader = try MediaReader(path: out)
+            let tb = reader.info.timeBase
+            for (a, b) in zip(source, decoded) {
+                XCTAssertEqual(Double(a) * srcTB, Double(b) * Double(tb.num) / Double(tb.den), accuracy: 1e-3, ext)
+            }
+        }
+    }
+
+    func testVariableFrameRatePTSKept() throws {
+        // Frames at irregular times: setpts makes pts 0,1,3,4,7,... in a 1/25 time base.
+        let clip = try PipelineFixtures.make("vfr.mkv", ["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25", "-frames:v", "9",
+                                                         "-vf", "setpts='N+floor(N/2)'/25/TB", "-fps_mode", "passthrough",
+                                                         "-c:v", "ffv1"])
+        let (_, out) = try roundTrip(clip, to: "mkv", frames: 9)
+        XCTAssertEqual(try PipelineFixtures.probePTS(out), try PipelineFixtures.probePTS(clip))
+    }
+
+    func testTruncatedStreamDecodesWhatArrived() throws {
+        let clip = try PipelineFixtures.testsrc("tr.nut", size: "64x48", frames: 13, extra: ["-c:v", "ffv1"])
+        var options = EncodeOptions(model: try PipelineFixtures.tinyModel())
+        options.media.size = .exact(FrameSize(width: 48, height: 32))
+        var bytes: [UInt8] = []
+        _ = try EncodePipeline(input: .path(clip), options: options).run(emit: { bytes += $0 })
+        let cut = Array(bytes.prefix(bytes.count * 2 / 3))
+        let out = PipelineFixtures.directory.appendingPathComponent("tr.mkv").path
+        var done = false
+        let summary = DecodePipeline(model: try PipelineFixtures.tinyModel(), output: .path(out)).run(read: { buf in
+            if done { return 0 }
+            done = true
+            for i in 0..<cut.count { buf[i] = cut[i] }
+            return cut.count
+        })
+        XCTAssertTrue(summary.truncated)
+        XCTAssertNil(summary.failure)
+        XCTAssertGreaterThan(summary.framesOut, 0)
+        XCTAssertEqual(try PipelineFixtures.probePTS(out).count, summary.framesOut)   // the file is complete
+    }
+
+    func testModelMismatchIsRefused() throws {
+        let model = try PipelineFixtures.tinyModel()
+        let header = StreamHeader(modelName: "other", weightsSHA256: [UInt8](repeating: 0, count: 32),
+                                  levels: model.config.fsqLevels, temporalFactor: 4, spatialFactor: 8,
+                                  latentHeight: 4, latentWidth: 6, sourceSize: .init(width: 48, height: 32),
+                                  frameRate: .init(25, 1), timeBase: .init(1, 25), streamID: StreamHeader.randomStreamID())
+        var w = try StreamWriter(header: header)
+        let bytes = try w.tokensPacket(pts: [0], tokens: [UInt16](repeating: 5, count: 24)) + w.endPacket(reason: .endOfInput)
+        let out = PipelineFixtures.directory.appendingPathComponent("mm.mkv").path
+        var done = false
+        let dec = DecodePipeline(model: model, output: .path(out))
+        let summary = dec.run(read: { buf in
+            if done { return 0 }
+            done = true
+            for i in 0..<bytes.count { buf[i] = bytes[i] }
+            return bytes.count
+        })
+        guard case .modelMismatch = summary.failure else { return XCTFail("\(String(describing: summary.failure))") }
+        XCTAssertEqual(summary.framesOut, 0)
+    }
+
+    func testCorruptPacketIsSkippedAndCounted() throws {
+        let clip = try PipelineFixtures.testsrc("cp.nut", size: "64x48", frames: 13, extra: ["-c:v", "ffv1"])
+        var options = EncodeOptions(model: try PipelineFixtures.tinyModel())
+        options.media.size = .exact(FrameSize(width: 48, height: 32))
+        var packets: [[UInt8]] = []
+        _ = try EncodePipeline(input: .path(clip), options: options).run(emit: { packets.append($0) })
+        // packets: HEADER, TOKENS x4, END. Damage the third TOKENS packet's payload.
+        packets[3][packets[3].count / 2] ^= 0x55
+        let bytes = packets.flatMap { $0 }
+        let out = PipelineFixtures.directory.appendingPathComponent("cp.mkv").path
+        var done = false
+        let summary = DecodePipeline(model: try PipelineFixtures.tinyModel(), output: .path(out)).run(read: { buf in
+            if done { return 0 }
+            done = true
+            for i in 0..<bytes.count { buf[i] = bytes[i] }
+            return bytes.count
+        })
+        XCTAssertGreaterThan(summary.corruptBytes, 0)
+        XCTAssertNil(summary.failure)
+        XCTAssertNotNil(summary.end)
+        XCTAssertEqual(summary.framesOut, 13 - 4)
+    }
+}

@@ -1,0 +1,59 @@
+"""Shared by the tests: the reference streams of docs/token-stream.md §9 and their known content."""
+
+import os
+
+import numpy as np
+
+from vtok_stream import StreamReader, Tokens
+
+DATA = os.path.join(os.path.dirname(__file__), "data")
+
+
+def fixture(name):
+    with open(os.path.join(DATA, name), "rb") as f:
+        return f.read()
+
+
+def expected_tokens(l, h, w):
+    """token = (1009*l + 97*y + 13*x) % 64000, (h, w)."""
+    y, x = np.mgrid[0:h, 0:w]
+    return ((1009 * l + 97 * y + 13 * x) % 64000).astype(np.uint16)
+
+
+def expected_latents(l, h, w, c):
+    """latent = 10*l + y + x/4 + ch/64 - 3, (h, w, c) channels-last."""
+    y, x, ch = np.mgrid[0:h, 0:w, 0:c]
+    return (10 * l + y + x / 4 + ch / 64 - 3).astype(np.float32)
+
+
+def key(ev):
+    """A comparable form of an event (Tokens hold numpy arrays)."""
+    if isinstance(ev, Tokens):
+        return ("tokens", ev.latent_index, ev.frame_index, ev.pts, ev.tokens.tobytes(),
+                None if ev.latents is None else ev.latents.tobytes())
+    if isinstance(ev, Exception):
+        return ("raised", type(ev).__name__, str(ev))
+    return ev
+
+
+def read_chunked(data, sizes):
+    """Feeds `data` in chunks cycling through `sizes`; returns (event keys, finish())."""
+    r = StreamReader()
+    out, i, k = [], 0, 0
+    while True:
+        while True:
+            try:
+                ev = r.next_event()
+            except Exception as e:  # UnsupportedVersion
+                out.append(key(e))
+                continue
+            if ev is None:
+                break
+            out.append(key(ev))
+        if i >= len(data):
+            break
+        n = sizes[k % len(sizes)]
+        k += 1
+        r.feed(data[i:i + n])
+        i += n
+    return out, r.finish()
