@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "VtokEngineTests", dependencies: ["VtokEngine"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VtokStreamTests", dependencies: ["VtokStream"]),
         .testTarget(name: "VtokPipelineTests", dependencies: ["VtokPipeline"]),
-        .testTarget(name: "VtokServerTests", dependencies: ["VtokServer", "VtokStream"]),
+        .testTarget(name: "VtokServerTests", dependencies: ["VtokServer", "VtokPipeline", "VtokEngine", "VtokMedia", "VtokStream"]),
         .testTarget(name: "VtokCLITests", dependencies: ["VtokStream"]),
     ]
 )

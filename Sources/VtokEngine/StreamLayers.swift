@@ -24,8 +24,7 @@ final class ResLayer: StreamLayer {
     }
 
     func forward(_ x: Frame) {
-        t1.data.update(from: x.data, count: x.count)
-        NormLayer.apply(t1, weight: norm1, eps: eps, silu: true)
+        NormLayer.apply(x, into: t1, weight: norm1, eps: eps, silu: true)
         conv1.forward(t1, into: t2)
         NormLayer.apply(t2, weight: norm2, eps: eps, silu: true)
         conv2.forward(t2, into: output, residual: x)
@@ -46,11 +45,13 @@ final class NormLayer: StreamLayer {
     func forward(_ x: Frame) { Self.apply(x, weight: weight, eps: eps, silu: silu) }
     func reset() {}
 
-    static func apply(_ x: Frame, weight: FloatBuffer, eps: Float, silu: Bool) {
-        let rows = x.h * x.w, c = x.c, parts = 16
+    /// out (h, w, c) = norm(x) (and SiLU); out defaults to x (in place).
+    static func apply(_ x: Frame, into out: Frame? = nil, weight: FloatBuffer, eps: Float, silu: Bool) {
+        let rows = x.h * x.w, c = x.c, parts = 16, dst = out?.data ?? x.data
         Parallel.forEach(parts) { part in
             let lo = rows * part / parts, hi = rows * (part + 1) / parts
-            Elementwise.rmsNorm(x.data + lo * c, positions: hi - lo, channels: c, weight: weight.data, eps: eps, silu: silu)
+            Elementwise.rmsNorm(x.data + lo * c, into: dst + lo * c, positions: hi - lo, channels: c,
+                                weight: weight.data, eps: eps, silu: silu)
         }
     }
 }

@@ -37,6 +37,12 @@ extension MediaWriter {
             break
         }
         if isLive { codec.pointee.flags |= Int32(AV_CODEC_FLAG_LOW_DELAY) }
+        // B-frames make the first dts negative; containers that cannot store that (nut, avi) then shift every
+        // timestamp forward, which would break "same timestamps out as in". Those get no B-frames.
+        if oformat.pointee.flags & AVFMT_TS_NEGATIVE == 0, String(cString: oformat.pointee.name) != "mp4",
+           String(cString: oformat.pointee.name) != "matroska" {
+            codec.pointee.max_b_frames = 0
+        }
         try check(avcodec_open2(codec, encoder, &dict), "avcodec_open2")
         try check(avcodec_parameters_from_context(stream.pointee.codecpar, codec), "avcodec_parameters_from_context")
         stream.pointee.time_base = codec.pointee.time_base

@@ -66,14 +66,14 @@ public final class MediaWriter: @unchecked Sendable {
     private init(url: String, isPipe: Bool, size: FrameSize, frameRate: Rational, timeBase: Rational,
                  options: MediaWriterOptions) throws {
         _ = MediaLog.bootstrap
-        guard size.width > 0, size.height > 0, size.width % 2 == 0, size.height % 2 == 0 else {
-            throw MediaError.invalidSize("writer size \(size) must be positive and even (yuv420p)")
+        guard size.width > 0, size.height > 0, size.width % 2 == 0, size.height % 2 == 0,
+              size.width <= SizePolicy.maxSide, size.height <= SizePolicy.maxSide else {
+            throw MediaError.invalidSize("writer size \(size) must be even, positive and at most \(SizePolicy.maxSide)")
         }
         let int32 = 1...Int(Int32.max)
-        guard frameRate.isValid, timeBase.isValid, int32.contains(frameRate.num), int32.contains(frameRate.den),
-              int32.contains(timeBase.num), int32.contains(timeBase.den), size.width <= SizePolicy.maxSide,
-              size.height <= SizePolicy.maxSide else {
-            throw MediaError.invalidOption("frame rate \(frameRate) and time base \(timeBase) must be positive")
+        guard int32.contains(frameRate.num), int32.contains(frameRate.den),
+              int32.contains(timeBase.num), int32.contains(timeBase.den) else {
+            throw MediaError.invalidOption("frame rate \(frameRate) and time base \(timeBase) must be positive 32-bit")
         }
         self.size = size
         self.frameRate = frameRate
@@ -117,6 +117,9 @@ public final class MediaWriter: @unchecked Sendable {
         // All stored properties are set: deinit frees whatever exists from here on.
         packet = av_packet_alloc()
         picture = av_frame_alloc()
+        guard packet != nil, picture != nil else {
+            throw MediaError.ffmpeg(FFmpegError(function: "av_frame_alloc", code: vtok_averror(ENOMEM)))
+        }
         try openEncoder(encoder, options: options)
         try openOutput(url: url, isPipe: isPipe, options: options)
     }

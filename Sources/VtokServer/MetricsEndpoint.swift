@@ -3,11 +3,21 @@ import Foundation
 import Glibc
 
 enum MetricsEndpoint {
+    private static let inFlight = Admission(limit: 4)
+
     /// Serves one metrics connection on its own short-lived thread: waits up to 200 ms for a request;
     /// "GET ..." gets an HTTP/1.0 response, anything else (or nothing) the bare text. Never blocks the caller.
     static func serve(_ connection: Connection, metrics: Metrics) {
+        // At most 4 at once: a flood of metrics connections must not become a flood of threads.
+        guard inFlight.enter() else {
+            connection.close()
+            return
+        }
         Thread.detachNewThread {
-            defer { connection.close() }
+            defer {
+                connection.close()
+                inFlight.leave()
+            }
             connection.setWriteTimeout(2)
             var request = [UInt8]()
             var buffer = [UInt8](repeating: 0, count: 1024)
@@ -28,6 +38,26 @@ enum MetricsEndpoint {
                 try? connection.sendAll(Array(body.utf8))
             }
         }
+    }
+}
+
+/// A counter with a ceiling.
+final class Admission: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    let limit: Int
+    init(limit: Int) { self.limit = limit }
+    func enter() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard count < limit else { return false }
+        count += 1
+        return true
+    }
+    func leave() {
+        lock.lock()
+        count -= 1
+        lock.unlock()
     }
 }
 

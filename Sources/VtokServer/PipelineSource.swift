@@ -6,8 +6,13 @@ import VtokPipeline
 public struct PipelineSourceFactory: TokenSourceFactory {
     /// The options every session starts from (model loaded once, size policy, header repeat, ...).
     public let options: EncodeOptions
+    /// A fixed stream id for every stream (tests compare streams byte for byte); nil: random per stream.
+    public var streamID: [UInt8]?
 
-    public init(options: EncodeOptions) { self.options = options }
+    public init(options: EncodeOptions, streamID: [UInt8]? = nil) {
+        self.options = options
+        self.streamID = streamID
+    }
 
     public func makeSource(input: SourceInput, limits: SessionLimits) throws -> any TokenSource {
         var o = options
@@ -19,7 +24,9 @@ public struct PipelineSourceFactory: TokenSourceFactory {
         case .fileDescriptor(let fd): media = .fileDescriptor(fd)
         case .location(let path): media = .path(path)
         }
-        return PipelineSource(try EncodePipeline(input: media, options: o))
+        let pipeline = try EncodePipeline(input: media, options: o)
+        if let streamID { pipeline.streamID = streamID }
+        return PipelineSource(pipeline)
     }
 
     static func tighter<T: Comparable>(_ a: T?, _ b: T?) -> T? {

@@ -19,6 +19,7 @@ final class TokeniseSession: @unchecked Sendable {
     private var tracker = StreamTracker()       // guarded by sendLock
     private var sealed = false                  // guarded by sendLock
     private var lastLatentTime: Double?
+    private var pump: InputPump?                // set once, before the pipeline runs
     private let started = monotonicSeconds()
 
     init(id: Int, connection: Connection, factory: any TokenSourceFactory, limits: SessionLimits,
@@ -43,6 +44,7 @@ final class TokeniseSession: @unchecked Sendable {
             finish(outcome: SourceOutcome(reason: .inputError, message: "\(error)"), pump: nil)
             return
         }
+        self.pump = pump
         pump.start(maxBytes: limits.maxInputBytes, idleTimeout: limits.idleTimeout, shutdown: shutdown, metrics: metrics)
         let outcome: SourceOutcome
         do {
@@ -53,7 +55,8 @@ final class TokeniseSession: @unchecked Sendable {
                 shutdown.isTriggered || deadline.map { monotonicSeconds() > $0 } ?? false
             })
         } catch {
-            outcome = SourceOutcome(reason: .inputError, message: "cannot open the input: \(error)")
+            outcome = pump.cause == .shutdown ? SourceOutcome(reason: .shutdown, message: "daemon shutting down")
+                : SourceOutcome(reason: .inputError, message: "cannot open the input: \(error)")
         }
         finish(outcome: outcome, pump: pump)
     }
@@ -65,12 +68,41 @@ final class TokeniseSession: @unchecked Sendable {
         defer { sendLock.unlock() }
         guard !sealed else { throw ServerError.peerClosed }
         let now = monotonicSeconds()
-        for packet in tracker.split(bytes) where packet.header.type == .tokens {
-            metrics.latent(frames: packet.frameCount, seconds: (lastLatentTime ?? started).distance(to: now))
-            lastLatentTime = now
+        var out = bytes
+        for packet in tracker.split(bytes) {
+            if packet.header.type == .tokens {
+                metrics.latent(frames: packet.frameCount, seconds: (lastLatentTime ?? started).distance(to: now))
+                lastLatentTime = now
+            } else if packet.header.type == .end, let truer = correctedEnd(packet) {
+                out = Array(out.dropLast(packet.bytes.count)) + truer
+            }
         }
-        try connection.sendAll(bytes)
-        metrics.output(bytes: bytes.count)
+        try connection.sendAll(out)
+        metrics.output(bytes: out.count)
+    }
+
+    /// The pipeline only sees its input end; when the daemon cut it (byte limit, stalled client, shutdown),
+    /// END should say so. Returns a replacement END (same sequence and counts) or nil to keep the pipeline's.
+    private func correctedEnd(_ end: EmittedPacket) -> [UInt8]? {
+        guard let cut = pump?.cause, end.bytes.count > StreamFormat.packetHeaderSize + 16 else { return nil }
+        let said = EndReason(code: end.bytes[StreamFormat.packetHeaderSize + 16])
+        guard said == .endOfInput || said == .inputError else { return nil }
+        let reason: EndReason, message: String
+        switch cut {
+        case .byteLimit:
+            reason = .limitExceeded
+            message = "input byte limit of \(limits.maxInputBytes ?? 0) bytes reached"
+        case .stalled:
+            reason = .inputError
+            message = "no input for \(limits.idleTimeout) s"
+        case .shutdown:
+            reason = .shutdown
+            message = "daemon shutting down"
+        case .endOfInput, .readError, .pipelineDone:
+            return nil
+        }
+        return EndPacket.encode(sequence: end.header.sequence, framesIn: tracker.framesIn,
+                                latentFramesOut: tracker.latentFramesOut, reason: reason, message: message)
     }
 
     /// Ends the stream with the daemon's own END if the pipeline did not write one (it could not open the

@@ -10,18 +10,13 @@ struct ServeCommand: ParsableCommand {
         commandName: "serve",
         abstract: "Run the tokeniser daemon on a Unix socket (or the sockets systemd passes).",
         discussion: """
-            Without --source, each connection is a session: write media into it, read the token stream back
-            on the same connection until END (shutdown(SHUT_WR) after sending is fine). With --source, the
-            source is tokenised once and every client receives the header, then the live packets.
-            Beyond --max-sessions a client gets a lone END packet (reason limitExceeded, message "busy: ...").
-            SIGTERM: stop accepting, finish the current latent frame, END(shutdown) to every client, exit 0.
+            Without --source, each connection is a session: write media into it and read the token stream back on the same connection until END (shutdown(SHUT_WR) after sending is fine). With --source, the source is tokenised once and every client receives the header, then the live packets. Beyond --max-sessions a client gets a lone END packet (reason limitExceeded, message "busy: ..."). SIGTERM: stop accepting, finish the current latent frame, END(shutdown) to every client, exit 0. Sockets passed by systemd (vtok.socket) are used automatically. See docs/operations.md.
 
             Examples:
-              vtok serve --socket /run/vtok/vtok.sock
-              socat -t 30 FILE:clip.mp4 UNIX-CONNECT:/run/vtok/vtok.sock > clip.vtok
-              vtok serve --source /dev/video0 --socket /run/vtok/cam.sock --socket-group video
-              vtok serve --socket /tmp/v.sock --metrics-socket /tmp/m.sock && curl --unix-socket /tmp/m.sock http://x/metrics
-            See docs/operations.md for systemd units, limits and metrics.
+              vtok serve --socket /tmp/vtok.sock
+              ffmpeg -i clip.mp4 -c copy -f nut - | socat -t 600 - UNIX-CONNECT:/tmp/vtok.sock > clip.vtok
+              vtok serve --source /dev/video0 --socket /tmp/cam.sock --socket-group video
+              curl --unix-socket /tmp/metrics.sock http://localhost/metrics   (with --metrics-socket /tmp/metrics.sock)
             """)
 
     @Option(help: ArgumentHelp("Listen on this Unix socket ('@name': abstract). Optional under socket activation.",

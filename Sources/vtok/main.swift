@@ -18,7 +18,7 @@ struct Vtok: ParsableCommand {
               vtok bench                                   speed on this machine
             """,
         version: VtokVersion.string,
-        subcommands: [EncodeCommand.self, DecodeCommand.self, InfoCommand.self, BenchCommand.self])
+        subcommands: [EncodeCommand.self, DecodeCommand.self, InfoCommand.self, ServeCommand.self, BenchCommand.self])
 }
 
 Vtok.main()

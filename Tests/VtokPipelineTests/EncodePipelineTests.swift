@@ -44,7 +44,9 @@ final class EncodePipelineTests: XCTestCase {
         XCTAssertEqual(h.modelName, "vtok-tiny-test")
         let frames = tokenFrames(evs)
         XCTAssertEqual(frames.map(\.pts.count), [1, 4, 4, 2])
-        XCTAssertEqual(frames.flatMap(\.pts), Array(0..<11).map { Int64($0) })
+        // 25 fps: one frame is time_base.den / (25 * time_base.num) ticks.
+        let step = Int64(h.timeBase.den / (25 * h.timeBase.num))
+        XCTAssertEqual(frames.flatMap(\.pts), Array(0..<11).map { Int64($0) * step })
         guard case .end(let end) = evs.last else { return XCTFail("no END last") }
         XCTAssertEqual(end.framesIn, 11)
         XCTAssertEqual(end.reason, .endOfInput)

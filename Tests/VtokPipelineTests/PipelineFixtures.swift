@@ -49,10 +49,12 @@ enum PipelineFixtures {
         return data
     }
 
-    /// pts of every video frame of a file, as ffprobe reports them (in the stream time base).
-    static func probePTS(_ path: String) throws -> [Int64] {
-        let out = try run("/usr/bin/ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "frame=pts",
+    /// Presentation time in seconds of every video frame of a file, as ffprobe reports them.
+    static func probeTimes(_ path: String) throws -> [Double] {
+        let out = try run("/usr/bin/ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "frame=pts_time",
                                                "-of", "csv=p=0", path])
-        return String(decoding: out, as: UTF8.self).split(separator: "\n").compactMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
+        return String(decoding: out, as: UTF8.self).split(separator: "\n").compactMap {
+            Double($0.replacingOccurrences(of: ",", with: "").trimmingCharacters(in: .whitespaces))
+        }
     }
 }

@@ -58,4 +58,22 @@ final class SystemdUnitTests: XCTestCase {
             XCTAssertLessThanOrEqual(score, 1.0, "\(unit): \(line) (docs/operations.md records 0.4 and 0.7)")
         }
     }
+
+    func testMakefileInstallsTheUnitsToAPrefix() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/make") else { throw XCTSkip("make not installed") }
+        let prefix = temporaryDirectory()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/make")
+        p.arguments = ["-s", "-C", repoRoot.path, "install-files", "PREFIX=\(prefix)", "BIN=/bin/true"]
+        try p.run()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        let unitDir = URL(fileURLWithPath: prefix + "/lib/systemd/system")
+        let service = try String(contentsOf: unitDir.appendingPathComponent("vtok.service"), encoding: .utf8)
+        XCTAssertTrue(service.contains("ExecStart=\(prefix)/bin/vtok serve"), "PREFIX is substituted")
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: prefix + "/bin/vtok"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: prefix + "/share/doc/vtok/operations.md"))
+        let r = try run(["verify", "vtok.socket", "vtok.service", "vtok-camera@video0.service"], in: unitDir)
+        XCTAssertEqual(r.output, "", "the installed units verify cleanly")
+    }
 }

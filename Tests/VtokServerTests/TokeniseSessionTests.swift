@@ -111,6 +111,7 @@ final class TokeniseSessionTests: XCTestCase {
         let (events, complete) = decode(client.exchange(fakeMedia(frames: 100)))
         XCTAssertTrue(complete)
         XCTAssertEqual(endInfo(events)?.framesIn, 10, "only the bytes within the limit were tokenised")
+        XCTAssertEqual(endInfo(events)?.reason, .limitExceeded, "END says the daemon cut the input")
     }
 
     func testStalledClientIsCutOffAfterIdleTimeout() throws {
@@ -121,5 +122,7 @@ final class TokeniseSessionTests: XCTestCase {
         let (events, complete) = decode(client.read())
         XCTAssertTrue(complete)
         XCTAssertEqual(endInfo(events)?.framesIn, 5)
+        XCTAssertEqual(endInfo(events)?.reason, .inputError)
+        XCTAssertEqual(endInfo(events)?.message, "no input for 0.3 s")
     }
 }

@@ -60,3 +60,10 @@ def test_wrong_shape_rejected(tmp_path):
     open(path, "wb").write(struct.pack("<Q", len(hb)) + hb + raw[8 + n:])
     with pytest.raises(ValueError):
         load_release(path)
+
+
+def test_release_architecture_within_compute_budget():
+    from vtok_model.flops import flops_per_frame
+    f = flops_per_frame(ModelConfig(), 256, 256)
+    assert f["encoder_per_frame"] <= 2e9          # issue 2's budget at 256x256
+    assert f["decoder_per_frame"] <= 6e9
