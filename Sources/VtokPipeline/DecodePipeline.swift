@@ -133,14 +133,8 @@ struct DecodeRun {
                                              options: pipeline.writerOptions)
                 }
             }
-        } catch let e as EngineError {
-            summary.failure = .engine(e)
-            return false
-        } catch let e as MediaError {
-            summary.failure = .media(e)
-            return false
         } catch {
-            summary.failure = .output("\(error)")
+            summary.failure = PipelineError(decoding: error)
             return false
         }
         return true
@@ -161,14 +155,8 @@ struct DecodeRun {
                 try writer.write(pixels: frame.rgb, width: h.modelSize.width, height: h.modelSize.height, pts: pts)
                 summary.framesOut += 1
             }
-        } catch let e as EngineError {
-            summary.failure = .engine(e)
-            return false
-        } catch let e as MediaError {
-            summary.failure = .media(e)
-            return false
         } catch {
-            summary.failure = .output("\(error)")
+            summary.failure = PipelineError(decoding: error)
             return false
         }
         return true

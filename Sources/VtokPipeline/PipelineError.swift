@@ -30,3 +30,15 @@ public enum PipelineError: Error, CustomStringConvertible {
         }
     }
 }
+
+extension PipelineError {
+    /// Classifies an error thrown while decoding: the engine's and the media writer's keep their type; anything
+    /// else happened while writing the output.
+    init(decoding error: any Error) {
+        switch error {
+        case let e as EngineError: self = .engine(e)
+        case let e as MediaError: self = .media(e)
+        default: self = .output("\(error)")
+        }
+    }
+}

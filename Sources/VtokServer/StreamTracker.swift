@@ -95,42 +95,11 @@ struct StreamTracker {
     }
 }
 
-/// An END packet built by the daemon itself (§3 framing, §4.3 payload), for streams the pipeline did not
-/// write: a refusal ("busy"), an input that could not be opened, a shutdown that outlived the grace time.
-/// VtokStream's StreamWriter only writes END after a HEADER; this is the one other place that frames a packet.
+/// An END packet built by the daemon itself, for streams the pipeline did not write (a refusal ("busy"), an
+/// input that could not be opened, a shutdown that outlived the grace time): VtokStream frames it (§4.3, §5.1).
 enum EndPacket {
     static func encode(sequence: UInt64, framesIn: Int, latentFramesOut: Int, reason: EndReason, message: String) -> [UInt8] {
-        var text = Array(message.utf8)
-        if text.count > StreamFormat.maxMessageLength {
-            var n = StreamFormat.maxMessageLength
-            while n > 0 && text[n] & 0xC0 == 0x80 { n -= 1 }
-            text = Array(text[0..<n])
-        }
-        var payload = [UInt8]()
-        payload.appendLittleEndian(UInt64(max(framesIn, 0)))
-        payload.appendLittleEndian(UInt64(max(latentFramesOut, 0)))
-        payload.append(reason.code)
-        payload.append(0)
-        payload.appendLittleEndian(UInt16(text.count))
-        payload += text
-
-        var out = StreamFormat.sync
-        out.append(PacketType.end.rawValue)
-        out.append(0)                                   // flags
-        out.appendLittleEndian(UInt16(0))               // reserved
-        out.appendLittleEndian(sequence)
-        out.appendLittleEndian(UInt64(bitPattern: StreamFormat.noPTS))
-        out.appendLittleEndian(UInt32(payload.count))
-        out.appendLittleEndian(CRC32C.checksum(out))    // header_crc over bytes 0..<28
-        out += payload
-        out.appendLittleEndian(CRC32C.checksum(out))    // packet crc over header and payload
-        return out
-    }
-}
-
-private extension Array where Element == UInt8 {
-    mutating func appendLittleEndian<T: FixedWidthInteger>(_ v: T) {
-        var x = v.littleEndian
-        Swift.withUnsafeBytes(of: &x) { append(contentsOf: $0) }
+        EndInfo(framesIn: framesIn, latentFramesOut: latentFramesOut, reason: reason, message: message)
+            .packet(sequence: sequence)
     }
 }

@@ -41,10 +41,7 @@ struct EncodeCommand: ParsableCommand {
     private func execute() -> Int32 {
         do {
             let model = try modelOptions.load()
-            var options = EncodeOptions(model: model, media: try media.readerOptions(), limits: media.limits(),
-                                        continuous: continuous, headerRepeat: headerRepeat,
-                                        onSizeChange: try media.sizeChangePolicy())
-            options.media.spatialFactor = model.config.spatialFactor
+            let options = try media.encodeOptions(model: model, continuous: continuous, headerRepeat: headerRepeat)
             let pipeline: EncodePipeline
             do { pipeline = try EncodePipeline(input: .path(input), options: options) } catch {
                 Terminal.error("\(input): \(error)")

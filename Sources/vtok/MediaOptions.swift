@@ -1,5 +1,6 @@
 // Input options shared by `encode` and `serve`: format, size, crop, frame rate, limits.
 import ArgumentParser
+import VtokEngine
 import VtokMedia
 import VtokPipeline
 
@@ -53,6 +54,15 @@ struct MediaOptions: ParsableArguments {
             o.frameRate = rate
         }
         return o
+    }
+
+    /// The pipeline options for `model`, shared by `encode` and `serve` so both tokenise identically.
+    func encodeOptions(model: VtokModel, continuous: Bool, headerRepeat: Int) throws -> EncodeOptions {
+        var options = EncodeOptions(model: model, media: try readerOptions(), limits: limits(),
+                                    continuous: continuous, headerRepeat: headerRepeat,
+                                    onSizeChange: try sizeChangePolicy())
+        options.media.spatialFactor = model.config.spatialFactor
+        return options
     }
 
     func limits() -> EncodeLimits { EncodeLimits(maxFrames: maxFrames, maxSeconds: maxSeconds) }

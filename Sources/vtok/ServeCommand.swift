@@ -89,10 +89,7 @@ struct ServeCommand: ParsableCommand {
         JournalLogHandler.routeMediaLog(to: logger)
 
         let model = try modelOptions.load()
-        var options = EncodeOptions(model: model, media: try media.readerOptions(), limits: media.limits(),
-                                    continuous: continuous, headerRepeat: headerRepeat,
-                                    onSizeChange: try media.sizeChangePolicy())
-        options.media.spatialFactor = model.config.spatialFactor
+        let options = try media.encodeOptions(model: model, continuous: continuous, headerRepeat: headerRepeat)
 
         var config = ServerConfiguration()
         config.socketPath = socket
