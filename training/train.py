@@ -33,6 +33,8 @@ def parse():
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--warmup", type=int, default=300)
     p.add_argument("--decay-steps", type=int, default=0, help="cosine decay to 10%% over the last N steps of --max-steps")
+    p.add_argument("--decay-minutes", type=float, default=0,
+                   help="cosine decay to 5%% over the last N minutes of this run's --minutes (wall clock)")
     p.add_argument("--continuous-frac", type=float, default=0.2)
     p.add_argument("--image-frac", type=float, default=0.1)
     p.add_argument("--ssim-weight", type=float, default=0.2)
@@ -45,9 +47,14 @@ def parse():
     return p.parse_args()
 
 
-def lr_at(step, a):
+def lr_at(step, a, elapsed=0.0):
     if step < a.warmup:
         return a.lr * (step + 1) / a.warmup
+    if a.decay_minutes:
+        start = (a.minutes - a.decay_minutes) * 60
+        if elapsed > start:
+            f = min(1.0, (elapsed - start) / (a.decay_minutes * 60))
+            return a.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * f)))
     if a.decay_steps and step > a.max_steps - a.decay_steps:
         f = (step - (a.max_steps - a.decay_steps)) / a.decay_steps
         return a.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, f))))
@@ -125,7 +132,7 @@ def main():
         x = to_model_input(u8).to(dev).contiguous(memory_format=torch.channels_last_3d)
         continuous = bool(sampler.rng.random() < a.continuous_frac)
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, a)
+            g["lr"] = lr_at(step, a, time.time() - t0)
         with torch.autocast(**amp):
             y, target, _ = model(x, continuous=continuous)
         loss, parts = recon_loss(y, target, a.ssim_weight)
@@ -138,7 +145,7 @@ def main():
             for pe, pm in zip(ema.parameters(), model.parameters()):
                 pe.lerp_(pm, 1 - d)
         step += 1
-        log.writerow([step, round(time.time() - t0, 1), f"{lr_at(step, a):.2e}", f"{loss.item():.5f}",
+        log.writerow([step, round(time.time() - t0, 1), f"{opt.param_groups[0]['lr']:.2e}", f"{loss.item():.5f}",
                       f"{parts['l1']:.5f}", f"{parts['ssim']:.4f}", f"{psnr(y.detach(), target):.2f}",
                       int(continuous), int(images)])
         if step % 20 == 0:

@@ -1,15 +1,30 @@
 // The only place the engine calls OpenBLAS. All GEMMs are row-major, no transposes:
-// C (m, n) = A (m, k) * B (k, n) + beta * C.
+// C (m, n) = A (m, k) * B (k, n) + beta * C. OpenBLAS itself runs single-threaded; the engine's workers
+// (Parallel) run several GEMMs at once on bands of rows.
 
 import COpenBLAS
+import Synchronization
 
-/// Threading control for the BLAS library the engine uses.
+/// Threading control for the engine and the BLAS library it uses.
 public enum Blas {
-    /// Sets how many threads OpenBLAS uses (process-wide).
-    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+    /// OpenBLAS's own default (its thread count before the engine first set it to 1): the number of cores.
+    private static let defaultThreads = Int(openblas_get_num_threads())
+    private static let chosenThreads = Atomic<Int>(0)
 
-    /// Threads OpenBLAS currently uses.
-    public static var threads: Int { Int(openblas_get_num_threads()) }
+    /// Sets how many threads the engine uses (process-wide; sessions created afterwards use it).
+    public static func setThreads(_ n: Int) { chosenThreads.store(max(1, n), ordering: .relaxed) }
+
+    /// Threads the engine uses: setThreads's value, or the number of cores.
+    public static var threads: Int {
+        let n = chosenThreads.load(ordering: .relaxed)
+        return n > 0 ? n : max(1, defaultThreads)
+    }
+
+    /// Makes OpenBLAS run each call on the calling thread (the engine's workers provide the parallelism).
+    static func useCallerThreadOnly() {
+        _ = defaultThreads
+        if openblas_get_num_threads() != 1 { openblas_set_num_threads(1) }
+    }
 
     /// The kernel family OpenBLAS chose at load (e.g. "Haswell", "SkylakeX").
     public static var coreName: String {

@@ -1,8 +1,9 @@
 // A causal 3D conv run one time step (one latent frame) at a time: im2col of the current input and the last
-// kt-1 inputs (held in a fixed ring buffer, zeros at stream start), then a GEMM against the (K, cout) weight,
-// band of image rows by band so the im2col band is still in cache when OpenBLAS packs it. 1x1x1 convs skip
-// im2col. All memory is allocated at init for one frame size; the band split depends only on that size, so
-// results never depend on how the stream is chunked.
+// kt-1 inputs (held in a fixed ring buffer, zeros at stream start), then a GEMM against the (K, cout) weight.
+// The frame is cut into bands of image rows (about chunkBytes of im2col each, so a band is still in cache when
+// OpenBLAS packs it); workers take bands as they finish one, each with its own im2col scratch. 1x1x1 convs
+// skip im2col. All memory is allocated at init for one frame size; the band split depends only on that size
+// (not on the worker count), so results never depend on how the stream is chunked or on the thread count.
 
 final class CausalConv {
     let w: ConvWeights
@@ -11,32 +12,37 @@ final class CausalConv {
     let ring: FloatBuffer?          // (kt-1, h, w, cin): past inputs, slot (head + i) % (kt-1) is i-th oldest
     private var head = 0
     private let sources: UnsafeMutablePointer<UnsafeMutablePointer<Float>>   // (kt,) frames for im2col, oldest first
-    let scratch: FloatBuffer        // shared im2col matrix, at least (rowsPerChunk*w, K)
-    let rowsPerChunk: Int           // image rows per im2col + GEMM chunk
+    let scratch: [FloatBuffer]      // one im2col band (rowsPerBand*w, K) per worker
+    let rowsPerBand: Int
 
-    /// im2col works on bands of image rows of about this many bytes, so the band is still in cache when the
-    /// GEMM packs it: 13-15% less CPU per frame than one whole-frame im2col at 256x256 (measured 1-8 MB).
+    /// Bytes of im2col per band: 13-15% less CPU per frame than one whole-frame im2col at 256x256 (measured
+    /// 1-8 MB on a 1 MB-L2 core).
     static let chunkBytes = 3 << 20
 
+    /// Rows per band. It depends on the frame size only, never on the thread count, so every GEMM has the same
+    /// shape (and OpenBLAS the same summation order) whatever the thread count: results are bit-identical.
+    /// Bands are of equal height and at least 4 (when the frame has 4 rows), so a few workers share them evenly.
     static func rows(_ w: ConvWeights, h: Int, width: Int) -> Int {
-        max(1, min(h, chunkBytes / max(1, width * w.k * 4)))
+        let byBytes = max(1, chunkBytes / max(1, width * w.k * 4))
+        let bands = max((h + byBytes - 1) / byBytes, min(h, 4))
+        return max(1, (h + bands - 1) / bands)
     }
 
-    /// Scratch floats this conv needs at frame size (h, w).
+    /// Scratch floats per worker this conv needs at frame size (h, w).
     static func scratchCount(_ w: ConvWeights, h: Int, width: Int) -> Int {
         (w.kt == 1 && w.ks == 1) ? 0 : rows(w, h: h, width: width) * width * w.k
     }
 
-    init(_ w: ConvWeights, h: Int, width: Int, scratch: FloatBuffer) {
+    init(_ w: ConvWeights, h: Int, width: Int, scratch: [FloatBuffer]) {
         self.w = w
         self.h = h
         self.width = width
         self.scratch = scratch
-        rowsPerChunk = Self.rows(w, h: h, width: width)
+        rowsPerBand = Self.rows(w, h: h, width: width)
         let ring = w.kt > 1 ? FloatBuffer(count: (w.kt - 1) * h * width * w.cin) : nil
         self.ring = ring
         sources = .allocate(capacity: w.kt)
-        sources.initialize(repeating: ring?.data ?? scratch.data, count: w.kt)
+        sources.initialize(repeating: ring?.data ?? scratch[0].data, count: w.kt)
     }
 
     deinit { sources.deallocate() }
@@ -48,23 +54,25 @@ final class CausalConv {
 
     /// out (h, w, cout) = conv(x (h, w, cin) and the past) + bias (+ residual (h, w, cout)).
     func forward(_ x: Frame, into out: Frame, residual: Frame? = nil) {
-        let n = h * width
-        Elementwise.fillRows(out.data, rows: n, width: w.cout, bias: w.bias.data, residual: residual?.data)
-        if w.kt == 1 && w.ks == 1 {
-            Blas.gemm(m: n, n: w.cout, k: w.cin, a: x.data, b: w.weight.data, c: out.data, beta: 1)
-        } else {
-            setSources(x)
-            var y0 = 0
-            while y0 < h {
-                let y1 = min(h, y0 + rowsPerChunk)
-                im2col(rows: y0..<y1)
-                Blas.gemm(m: (y1 - y0) * width, n: w.cout, k: w.k, a: scratch.data, b: w.weight.data,
-                          c: out.data + y0 * width * w.cout, beta: 1)
-                y0 = y1
+        setSources(x)
+        let bands = (h + rowsPerBand - 1) / rowsPerBand
+        let direct = w.kt == 1 && w.ks == 1
+        Parallel.forEachDynamic(bands, workers: scratch.count) { band, worker in
+            let y0 = band * rowsPerBand, y1 = min(h, y0 + rowsPerBand)
+            let m = (y1 - y0) * width, first = y0 * width
+            let c = out.data + first * w.cout
+            Elementwise.fillRows(c, rows: m, width: w.cout, bias: w.bias.data,
+                                 residual: residual.map { UnsafePointer($0.data + first * w.cout) })
+            if direct {
+                Blas.gemm(m: m, n: w.cout, k: w.cin, a: x.data + first * w.cin, b: w.weight.data, c: c, beta: 1)
+            } else {
+                let s = scratch[worker].data
+                im2col(rows: y0..<y1, into: s)
+                Blas.gemm(m: m, n: w.cout, k: w.k, a: s, b: w.weight.data, c: c, beta: 1)
             }
         }
         if let ring {
-            let frame = n * w.cin
+            let frame = h * width * w.cin
             (ring.data + head * frame).update(from: x.data, count: frame)
             head = (head + 1) % (w.kt - 1)
         }
@@ -79,25 +87,25 @@ final class CausalConv {
         sources[kt - 1] = x.data
     }
 
-    /// scratch (rows*w, K) rows = (dt, dy, dx, ci) patches for output rows `rows`; dt = kt-1 is the current frame.
-    private func im2col(rows: Range<Int>) {
-        let kt = w.kt, ks = w.ks, cin = w.cin, k = w.k, pad = ks / 2
-        let h = self.h, width = self.width, dst = scratch.data, src = sources, y0 = rows.lowerBound
-        Parallel.forEach(rows.count * width) { pos in
-            let y = y0 + pos / width, x = pos % width
-            var row = dst + pos * k
-            for dt in 0..<kt {
-                let frame = src[dt]
-                for dy in 0..<ks {
-                    let iy = y + dy - pad
-                    for dx in 0..<ks {
-                        let ix = x + dx - pad
-                        if iy >= 0 && iy < h && ix >= 0 && ix < width {
-                            row.update(from: frame + (iy * width + ix) * cin, count: cin)
-                        } else {
-                            row.update(repeating: 0, count: cin)
+    /// dst (rows*w, K) rows = (dt, dy, dx, ci) patches for output rows `rows`; dt = kt-1 is the current frame.
+    private func im2col(rows: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
+        let kt = w.kt, ks = w.ks, cin = w.cin, pad = ks / 2
+        var row = dst
+        for y in rows {
+            for x in 0..<width {
+                for dt in 0..<kt {
+                    let frame = sources[dt]
+                    for dy in 0..<ks {
+                        let iy = y + dy - pad
+                        for dx in 0..<ks {
+                            let ix = x + dx - pad
+                            if iy >= 0 && iy < h && ix >= 0 && ix < width {
+                                row.update(from: frame + (iy * width + ix) * cin, count: cin)
+                            } else {
+                                row.update(repeating: 0, count: cin)
+                            }
+                            row += cin
                         }
-                        row += cin
                     }
                 }
             }

@@ -43,6 +43,10 @@ public final class DecoderSession {
         fsq = FSQ(levels: model.config.fsqLevels, eps: model.config.fsqEps)
         graph = try StreamGraph(model.decoderLayers, h: latentHeight, w: latentWidth, c: model.config.latentChannels,
                                 eps: Float(model.config.normEps), frameSize: (width, height), multiple: sf)
+        let y = graph.output
+        guard y.h * s == height, y.w * s == width, y.c == 3 * t * s * s else {
+            throw .badFrameSize(width: width, height: height, multiple: sf)
+        }
         rgbBuffer = .allocate(capacity: width * height * 3)
         rgbBuffer.initialize(repeating: 0, count: width * height * 3)
         floatBuffer = FloatBuffer(count: emitFloat ? width * height * 3 : 0)

@@ -43,17 +43,22 @@ public final class EncoderSession {
         guard width > 0, height > 0, width % sf == 0, height % sf == 0, width <= 1 << 14, height <= 1 << 14 else {
             throw .badFrameSize(width: width, height: height, multiple: sf)
         }
+        (t, s) = model.patchify
+        guard width % s == 0, height % s == 0 else { throw .badFrameSize(width: width, height: height, multiple: s) }
         self.model = model
         self.width = width
         self.height = height
         self.emitContinuous = emitContinuous
-        (t, s) = model.patchify
         latentHeight = height / sf
         latentWidth = width / sf
         fsq = FSQ(levels: model.config.fsqLevels, eps: model.config.fsqEps)
         // graph input: one patchified group, (H/s, W/s, 3*t*s*s)
         graph = try StreamGraph(model.encoderLayers, h: height / s, w: width / s, c: 3 * t * s * s,
                                 eps: Float(model.config.normEps), frameSize: (width, height), multiple: sf)
+        let z = graph.output
+        guard z.h == latentHeight, z.w == latentWidth, z.c == model.config.latentChannels else {
+            throw .badFrameSize(width: width, height: height, multiple: sf)
+        }
         tokenBuffer = .allocate(capacity: latentHeight * latentWidth)
         tokenBuffer.initialize(repeating: 0, count: latentHeight * latentWidth)
         latentBuffer = FloatBuffer(count: latentHeight * latentWidth * model.config.latentChannels)

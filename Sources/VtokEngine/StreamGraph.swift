@@ -1,5 +1,5 @@
 // An encoder or decoder op list compiled for one frame size: a chain of layers, each with its output buffer,
-// ring buffers and a shared im2col scratch, all allocated here. run() pushes one latent-rate time step through.
+// ring buffers and per-worker im2col scratch, all allocated here. run() pushes one latent-rate time step through.
 // Elementwise layers (norm, silu) work in place on their input.
 
 protocol StreamLayer: AnyObject {
@@ -14,13 +14,15 @@ final class StreamGraph {
     private let inputBuffer: FloatBuffer
     private var buffers: [FloatBuffer] = []
     private(set) var layers: [any StreamLayer] = []
-    let scratch: FloatBuffer         // im2col (h*w, K) for the largest conv
+    let scratch: [FloatBuffer]       // per worker: one im2col band (rows*w, K) for the largest conv
 
     var output: Frame { layers.last?.output ?? input }
 
     /// Builds the chain for an input of (h, w, c). Throws badFrameSize if an s2d does not divide the size.
     init(_ weights: [LayerWeights], h: Int, w: Int, c: Int, eps: Float, frameSize: (Int, Int), multiple: Int) throws(EngineError) {
         // First pass: shapes and the scratch size.
+        Blas.useCallerThreadOnly()
+        let workers = Blas.threads
         var shape = (h: h, w: w, c: c)
         var scratchCount = 0
         for l in weights {
@@ -41,7 +43,7 @@ final class StreamGraph {
             case .norm, .silu: break
             }
         }
-        scratch = FloatBuffer(count: scratchCount)
+        scratch = (0..<workers).map { _ in FloatBuffer(count: scratchCount) }
         inputBuffer = FloatBuffer(count: h * w * c)
         input = Frame(h: h, w: w, c: c, data: inputBuffer.data)
 

@@ -2,6 +2,16 @@
 import CFFmpeg
 
 extension MediaWriter {
+    /// y4m has no timestamps: its muxer writes 1/time_base as the frame rate, so it must get 1/frameRate and
+    /// frame numbers. Every other muxer gets the caller's time base and exact pts.
+    var encoderTimeBase: Rational { formatName == "yuv4mpegpipe" ? frameRate.inverted : timeBase }
+
+    /// `pts` (in `timeBase`) in the encoder's time base: unchanged, or the nearest frame number for y4m.
+    func encoderPTS(_ pts: Int64) -> Int64 {
+        let tb = encoderTimeBase
+        return tb == timeBase ? pts : Rational.rescale(pts, from: timeBase, to: tb)
+    }
+
     /// Configures and opens the encoder, then copies its parameters to the stream.
     func openEncoder(_ encoder: UnsafePointer<AVCodec>, options: MediaWriterOptions) throws {
         guard let format, let oformat = format.pointee.oformat else { return }
@@ -12,7 +22,8 @@ extension MediaWriter {
         codec.pointee.width = Int32(size.width)
         codec.pointee.height = Int32(size.height)
         codec.pointee.pix_fmt = AV_PIX_FMT_YUV420P
-        codec.pointee.time_base = AVRational(num: Int32(timeBase.num), den: Int32(timeBase.den))
+        let tb = encoderTimeBase
+        codec.pointee.time_base = AVRational(num: Int32(tb.num), den: Int32(tb.den))
         codec.pointee.framerate = AVRational(num: Int32(frameRate.num), den: Int32(frameRate.den))
         codec.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
         // swscale's default RGB -> YUV matrix is BT.601 limited range: say so in the stream.

@@ -37,6 +37,7 @@ public final class MediaWriter: @unchecked Sendable {
     var lastPts: Int64?
     var finished = false
     var headerWritten = false
+    private var lastEncoded: Int64?
     /// Frames accepted by `write` so far.
     public private(set) var framesWritten = 0
 
@@ -169,9 +170,13 @@ public final class MediaWriter: @unchecked Sendable {
             return sws_scale(converter, &srcData, &srcStride, 0, Int32(height), &dstData, &dstStride)
         }
         if rows < 0 { throw MediaError.ffmpeg(FFmpegError(function: "sws_scale", code: rows)) }
-        picture.pointee.pts = pts
+        // Frame numbers (y4m) may round two pts onto one number: keep them strictly increasing.
+        var encoded = encoderPTS(pts)
+        if let lastEncoded, encoded <= lastEncoded { encoded = lastEncoded + 1 }
+        picture.pointee.pts = encoded
         try check(avcodec_send_frame(codec, picture), "avcodec_send_frame")
         lastPts = pts
+        lastEncoded = encoded
         framesWritten += 1
         try drainPackets()
     }

@@ -1,12 +1,13 @@
 // `vtok bench`: how fast the engine encodes and decodes on this machine, against sgemm peak and, with
 // --reference, against the PyTorch fp32 reference (training/bench_reference.py) on the same weights.
 //
-//   $ vtok bench --seconds 5 --threads 2 --reference
+//   $ vtok bench --seconds 10 --threads 2 --reference
 //   vtok-4x8x8 at 256x256, 2 threads, OpenBLAS Haswell
-//   encode   71.2 fps    65.7 GFLOP/s  (77% of sgemm peak 84.9 GFLOP/s)
-//   decode   13.1 fps    54.7 GFLOP/s  (64%)
-//   pytorch reference: encode 5.8 fps, decode 2.1 fps -> vtok is 12.36x / 6.18x
-// (a 2-core machine shared with a training run; the sgemm peak is measured in the same run)
+//   encode  113.3 fps   104.6 GFLOP/s  (79% of sgemm peak 132.6 GFLOP/s)
+//   decode   27.6 fps   115.0 GFLOP/s  (87%)
+//   note: this CPU can run OpenBLAS's faster SKYLAKEX kernels: set OPENBLAS_CORETYPE=SKYLAKEX
+//   pytorch reference: encode 13.1 fps, decode 5.2 fps -> vtok is 8.66x / 5.28x
+// (2 cores shared with a PyTorch training run; the sgemm peak is measured in the same run)
 
 import ArgumentParser
 import Foundation
@@ -17,8 +18,8 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure streaming encode/decode speed on synthetic frames.",
         discussion: """
-            Encodes frames one at a time and decodes one latent at a time for --seconds each, then measures a
-            1024x1024x1024 sgemm in the same process. Numbers depend on what else the machine is running.
+            Encodes frames one at a time and decodes one latent at a time for --seconds each, then measures \
+            a 1024x1024x1024 sgemm in the same process. Numbers depend on what else the machine is running.
 
             Examples:
               vtok bench --seconds 10 --threads 2
@@ -33,7 +34,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Seconds for each of encode and decode.")
     var seconds: Double = 5
 
-    @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice).")
+    @Option(help: "Engine threads (default: the number of cores).")
     var threads: Int?
 
     @Flag(help: "Also run training/bench_reference.py (PyTorch fp32) with .venv/bin/python and print the ratio.")
@@ -72,6 +73,8 @@ struct BenchCommand: ParsableCommand {
         print(String(format: "encode %6.1f fps  %6.1f GFLOP/s  (%.0f%% of sgemm peak %.1f GFLOP/s)",
                      r.encodeFPS, r.encodeGFLOPS, 100 * r.encodePeakShare, r.sgemmPeakGFLOPS))
         print(String(format: "decode %6.1f fps  %6.1f GFLOP/s  (%.0f%%)", r.decodeFPS, r.decodeGFLOPS, 100 * r.decodePeakShare))
+        print(String(format: "cpu time per frame: encode %.2f ms, decode %.2f ms (all threads; little affected by other load)",
+                     r.encodeCPUMillisecondsPerFrame, r.decodeCPUMillisecondsPerFrame))
         if let better = Blas.preferredCoreType {
             print("note: this CPU can run OpenBLAS's faster \(better) kernels: set OPENBLAS_CORETYPE=\(better)")
         }

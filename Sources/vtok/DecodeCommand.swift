@@ -14,6 +14,10 @@ struct DecodeCommand: ParsableCommand {
               vtok decode clip.vtok -o clip.mp4
               vtok encode /dev/video0 | vtok decode - -o - | ffplay -
             The video has exactly as many frames, with the same timestamps, as the encoded input.
+
+            Exit status: 0 when the stream was decoded up to its END (corrupt packets are skipped and reported on
+            stderr); 1 when the input is not a token stream or holds no video, is truncated (the frames that
+            arrived are written), was made by another model, or the video cannot be written.
             """)
 
     @Argument(help: "Token stream ('-' for stdin).")
@@ -52,6 +56,16 @@ struct DecodeCommand: ParsableCommand {
         pipeline.preferContinuous = continuous
         pipeline.allowModelMismatch = ignoreModelMismatch
         let summary = pipeline.run(read: { try source.read(into: &$0) })
+        if summary.latentsIn == 0, case .stream(.missingHeader)? = summary.failure {
+            // Nothing to decode: say what the input was rather than list the bytes skipped looking for a header.
+            if let end = summary.end {
+                Terminal.error("\(input): the stream holds no video (END \(end.reason)"
+                               + (end.message.isEmpty ? ")" : ": \(end.message))"))
+            } else {
+                Terminal.error("\(input): not a vtok token stream (no header found)")
+            }
+            throw ExitCode(ExitCodes.failure)
+        }
         if summary.corruptBytes > 0 || summary.missingPackets > 0 {
             Terminal.note("\(input): \(summary.corruptBytes) corrupt bytes skipped, \(summary.missingPackets) packets missing")
         }

@@ -16,6 +16,12 @@ struct EncodeCommand: ParsableCommand {
               vtok encode samples/sample.mp4 -o sample.vtok
               ffmpeg -re -i clip.mkv -f nut - | vtok encode - | python3 consumer.py
               vtok encode /dev/video0 --size 320x240 --max-seconds 10 -o cam.vtok
+
+            Exit status: 0 when the stream ended with END, also after a limit or a damaged or truncated input
+            that was tokenised as far as it decodes (a 'vtok:' note on stderr says what was lost); 1 when the
+            input cannot be opened, holds no video frame or fails, or its frame size changes under
+            --on-size-change fail (a stream already begun still ends with END saying why); 2 when the output
+            cannot be written.
             """)
 
     @Argument(help: "Input: a path, '-' for stdin, a device or a URL.")
@@ -47,7 +53,11 @@ struct EncodeCommand: ParsableCommand {
                 Terminal.error("\(input): \(error)")
                 return ExitCodes.failure
             }
-            let sink = try ByteSink(path: output)
+            let sink: ByteSink
+            do { sink = try ByteSink(path: output) } catch {
+                Terminal.error("\(error)")
+                return ExitCodes.outputFailure
+            }
             let start = Date()
             let summary = pipeline.run(emit: { try sink.write($0) }, progress: { p in
                 let secs = Date().timeIntervalSince(start)
@@ -55,9 +65,12 @@ struct EncodeCommand: ParsableCommand {
                                          Double(p.framesIn) / max(secs, 1e-6)))
             })
             Terminal.endProgress()
-            if summary.mediaDiagnostics.skippedPackets > 0 || summary.mediaDiagnostics.truncated {
-                Terminal.note("\(input): input damaged: \(summary.mediaDiagnostics.skippedPackets) packets skipped"
-                              + (summary.mediaDiagnostics.truncated ? ", truncated" : ""))
+            let d = summary.mediaDiagnostics
+            let damage = [d.skippedPackets > 0 ? "\(d.skippedPackets) packet(s) skipped" : nil,
+                          d.corruptFrames > 0 ? "\(d.corruptFrames) corrupt frame(s) concealed" : nil,
+                          d.truncated ? "truncated" : nil].compactMap { $0 }
+            if !damage.isEmpty {
+                Terminal.note("\(input): input damaged: \(damage.joined(separator: ", "))")
             }
             if let failure = summary.failure {
                 if case .output = failure {
@@ -65,6 +78,10 @@ struct EncodeCommand: ParsableCommand {
                     return ExitCodes.outputFailure
                 }
                 Terminal.error("\(input): \(failure)")
+                return ExitCodes.failure
+            }
+            if summary.reason == .sourceChanged {                // --on-size-change fail: the user asked for a failure
+                Terminal.error("\(input): \(summary.message) (--on-size-change fail)")
                 return ExitCodes.failure
             }
             if summary.reason != .endOfInput, !summary.message.isEmpty {

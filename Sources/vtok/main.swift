@@ -1,6 +1,9 @@
 // vtok: streaming video tokeniser. The command line is thin: each subcommand parses its arguments and calls
 // the library (VtokPipeline for encode/decode, VtokServer for serve, VtokEngine for bench).
 import ArgumentParser
+import Foundation
+import VtokMedia
+import Glibc
 
 struct Vtok: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,4 +24,12 @@ struct Vtok: ParsableCommand {
         subcommands: [EncodeCommand.self, DecodeCommand.self, InfoCommand.self, ServeCommand.self, BenchCommand.self])
 }
 
+// FFmpeg's own log stays quiet: vtok reports problems in one line of its own. VTOK_FFMPEG_LOG=warning (or
+// info, debug) shows FFmpeg's lines too; `vtok serve` routes them to its log instead.
+MediaLog.setLevel(ProcessInfo.processInfo.environment["VTOK_FFMPEG_LOG"].flatMap { name in
+    MediaLogLevel.allCases.first { "\($0)" == name }
+} ?? .quiet)
+
+// A closed stdout (`vtok encode clip | head -c 100`) is a write error with exit status 2, not death by SIGPIPE.
+signal(SIGPIPE, SIG_IGN)
 Vtok.main()

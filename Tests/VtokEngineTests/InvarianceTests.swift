@@ -40,6 +40,27 @@ final class InvarianceTests: XCTestCase {
         }
     }
 
+    func testThreadCountNeverChangesResults() throws {
+        let model = try Fixtures.tinyModel()
+        let (width, height) = (256, 128)                    // large enough for several bands per conv
+        let frames = syntheticFrames(5, width: width, height: height, seed: 4)
+        let before = Blas.threads
+        defer { Blas.setThreads(before) }
+        var results: [[EncodedLatent]] = []
+        var decoded: [[DecodedFrame]] = []
+        for threads in [1, 2, 3] {
+            Blas.setThreads(threads)
+            let enc = try EncoderSession(model: model, width: width, height: height, emitContinuous: true)
+            let latents = try enc.push(frames: frames) + enc.finish()
+            results.append(latents)
+            decoded.append(try DecoderSession(model: model, width: width, height: height).push(tokens: latents.flatMap(\.tokens)))
+        }
+        XCTAssertEqual(results[0], results[1])
+        XCTAssertEqual(results[0], results[2])
+        XCTAssertEqual(decoded[0], decoded[1])
+        XCTAssertEqual(decoded[0], decoded[2])
+    }
+
     func testResetRestartsTheStream() throws {
         let model = try Fixtures.tinyModel()
         let frames = syntheticFrames(6, width: width, height: height, seed: 3)

@@ -1,2 +1,0 @@
-import XCTest
-final class VtokCLITestsPlaceholder: XCTestCase { func testNothing() {} }
