@@ -3,11 +3,12 @@
 //
 //   $ vtok bench --seconds 10 --threads 2 --reference
 //   vtok-4x8x8 at 256x256, 2 threads, OpenBLAS Haswell
-//   encode  113.3 fps   104.6 GFLOP/s  (79% of sgemm peak 132.6 GFLOP/s)
-//   decode   27.6 fps   115.0 GFLOP/s  (87%)
+//   encode  111.8 fps   103.3 GFLOP/s  (82% of sgemm peak 125.7 GFLOP/s)
+//   decode   24.7 fps   102.7 GFLOP/s  (82%)
+//   cpu time per frame: encode 8.90 ms, decode 38.96 ms (all threads; little affected by other load)
 //   note: this CPU can run OpenBLAS's faster SKYLAKEX kernels: set OPENBLAS_CORETYPE=SKYLAKEX
-//   pytorch reference: encode 13.1 fps, decode 5.2 fps -> vtok is 8.66x / 5.28x
-// (2 cores shared with a PyTorch training run; the sgemm peak is measured in the same run)
+//   pytorch reference: encode 6.7 fps, decode 5.1 fps -> vtok is 16.64x / 4.81x
+// (2 cores shared with a PyTorch training run, about one core free; sgemm peak measured in the same run)
 
 import ArgumentParser
 import Foundation
