@@ -9,6 +9,6 @@ echo "== swift build (release binary used by process-level tests)"
 swift build -c release --product vtok 2>&1 | tail -n 3
 export VTOK_BINARY="$PWD/.build/release/vtok"
 echo "== swift test"
-swift test 2>&1 | grep -vE "^(Test Case .* (started|passed)|\[[0-9]+/[0-9]+\] )"
+swift test --disable-swift-testing 2>&1 | grep -vE "^(Test Case .* (started|passed)|\[[0-9]+/[0-9]+\] )"
 echo "== pytest (training/, python/)"
 .venv/bin/python -m pytest -q training/tests python/tests
