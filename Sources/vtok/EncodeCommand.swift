@@ -36,6 +36,9 @@ struct EncodeCommand: ParsableCommand {
     @Option(help: "Repeat the stream header every N latent frames (0: never).")
     var headerRepeat: Int = 32
 
+    @Flag(help: "At the end, print frame rate and per-latent latency (last frame in -> packet out) on stderr.")
+    var stats = false
+
     @OptionGroup var media: MediaOptions
     @OptionGroup var modelOptions: ModelOptions
 
@@ -45,6 +48,10 @@ struct EncodeCommand: ParsableCommand {
     }
 
     private func execute() -> Int32 {
+        if output == "-", isatty(1) != 0 {
+            Terminal.error("refusing to write a binary token stream to a terminal: use -o FILE or a pipe")
+            return ExitCodes.outputFailure
+        }
         do {
             let model = try modelOptions.load()
             let options = try media.encodeOptions(model: model, continuous: continuous, headerRepeat: headerRepeat)
@@ -59,12 +66,15 @@ struct EncodeCommand: ParsableCommand {
                 return ExitCodes.outputFailure
             }
             let start = Date()
+            var latencies: [Double] = []
             let summary = pipeline.run(emit: { try sink.write($0) }, progress: { p in
+                if stats { latencies.append(p.latencySeconds) }
                 let secs = Date().timeIntervalSince(start)
                 Terminal.progress(String(format: "frames %d  latents %d  %.1f fps", p.framesIn, p.latentsOut,
                                          Double(p.framesIn) / max(secs, 1e-6)))
             })
             Terminal.endProgress()
+            if stats { printStats(latencies, frames: summary.framesIn, seconds: Date().timeIntervalSince(start)) }
             let d = summary.mediaDiagnostics
             let damage = [d.skippedPackets > 0 ? "\(d.skippedPackets) packet(s) skipped" : nil,
                           d.corruptFrames > 0 ? "\(d.corruptFrames) corrupt frame(s) concealed" : nil,
@@ -92,5 +102,13 @@ struct EncodeCommand: ParsableCommand {
             Terminal.error("\(error)")
             return ExitCodes.failure
         }
+    }
+
+    private func printStats(_ latencies: [Double], frames: Int, seconds: Double) {
+        let sorted = latencies.sorted()
+        func ms(_ q: Double) -> Double { sorted.isEmpty ? 0 : 1000 * sorted[min(sorted.count - 1, Int(q * Double(sorted.count)))] }
+        Terminal.note(String(format: "%d frames, %d latent frames in %.2f s (%.1f fps); latency per latent frame: "
+                             + "median %.1f ms, p99 %.1f ms, max %.1f ms", frames, latencies.count, seconds,
+                             Double(frames) / max(seconds, 1e-9), ms(0.5), ms(0.99), 1000 * (sorted.last ?? 0)))
     }
 }

@@ -10,16 +10,16 @@ final class ParityTests: XCTestCase {
     func testTinyCase11PartialFinalGroup() throws { try checkCase("case11", model: try Fixtures.tinyModel(), cases: try Fixtures.tinyCases()) }
     func testTinyCase1SingleImage() throws { try checkCase("case1", model: try Fixtures.tinyModel(), cases: try Fixtures.tinyCases()) }
 
-    /// The released model on a real clip; runs once the lead adds models/vtok-4x8x8.safetensors and
-    /// Fixtures/release-cases.safetensors (`python fixtures.py --model ... --clip ...`). VTOK_RELEASE_MODEL and
-    /// VTOK_RELEASE_CASES override both paths.
+    /// The released model on 9 frames of samples/sample.mp4 (Fixtures/release-cases.safetensors, written by
+    /// `python fixtures.py --model ../models/vtok-4x8x8.safetensors --clip ../samples/sample.mp4`). Both files are
+    /// committed, so a missing one fails. VTOK_RELEASE_MODEL and VTOK_RELEASE_CASES override both paths.
     func testReleaseModelClip() throws {
         let env = ProcessInfo.processInfo.environment
         let modelPath = env["VTOK_RELEASE_MODEL"]
             ?? Fixtures.packageRoot.appendingPathComponent("models/vtok-4x8x8.safetensors").path
         let casesPath = env["VTOK_RELEASE_CASES"] ?? Fixtures.url("release-cases.safetensors")?.path ?? ""
         guard FileManager.default.fileExists(atPath: modelPath), FileManager.default.fileExists(atPath: casesPath) else {
-            throw XCTSkip("released model or release-cases.safetensors not present")
+            return XCTFail("released model (\(modelPath)) or release-cases.safetensors (\(casesPath)) missing")
         }
         try checkCase("clip", model: try VtokModel(path: modelPath),
                       cases: try SafeTensors(bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: casesPath)))))
