@@ -109,7 +109,7 @@ def main():
     if a.model and a.clip:
         from vtok_model.data import read_clip
         rel, _ = load_release(a.model)
-        frames = read_clip(a.clip, None, max_frames=9)[:, :64, :96]                       # (9, 64, 96, 3)
+        frames = read_clip(a.clip, None, max_frames=9)[:, 96:144, 64:128]                   # (9, 48, 64, 3)
         save_file(case_tensors(rel, np.ascontiguousarray(frames), "clip"),
                   os.path.join(a.out, "release-cases.safetensors"), metadata={"format": "vtok-fixture"})
     for f in sorted(os.listdir(a.out)):
