@@ -17,11 +17,10 @@ struct EncodeCommand: ParsableCommand {
               ffmpeg -re -i clip.mkv -f nut - | vtok encode - | python3 consumer.py
               vtok encode /dev/video0 --size 320x240 --max-seconds 10 -o cam.vtok
 
-            Exit status: 0 when the stream ended with END, also after a limit or a damaged or truncated input
-            that was tokenised as far as it decodes (a 'vtok:' note on stderr says what was lost); 1 when the
-            input cannot be opened, holds no video frame or fails, or its frame size changes under
-            --on-size-change fail (a stream already begun still ends with END saying why); 2 when the output
-            cannot be written.
+            Exit status: 0 when the input was read to its end (or to a limit) without damage; 1 when the input
+            is damaged or truncated (everything that decodes is tokenised and the stream still ends with END; one
+            'vtok:' line says what was wrong), cannot be opened, holds no video frame, or changes frame size
+            under --on-size-change fail; 2 when the output cannot be written.
             """)
 
     @Argument(help: "Input: a path, '-' for stdin, a device or a URL.")
@@ -76,11 +75,14 @@ struct EncodeCommand: ParsableCommand {
             Terminal.endProgress()
             if stats { printStats(latencies, frames: summary.framesIn, seconds: Date().timeIntervalSince(start)) }
             let d = summary.mediaDiagnostics
-            let damage = [d.skippedPackets > 0 ? "\(d.skippedPackets) packet(s) skipped" : nil,
+            let ffmpeg = FFmpegProblems.shared.summary()
+            var damage = [d.skippedPackets > 0 ? "\(d.skippedPackets) packet(s) skipped" : nil,
                           d.corruptFrames > 0 ? "\(d.corruptFrames) corrupt frame(s) concealed" : nil,
-                          d.truncated ? "truncated" : nil].compactMap { $0 }
-            if !damage.isEmpty {
-                Terminal.note("\(input): input damaged: \(damage.joined(separator: ", "))")
+                          d.truncated || ffmpeg?.truncated == true ? "truncated" : nil].compactMap { $0 }
+            if let ffmpeg, summary.failure == nil { damage.append("FFmpeg: \(ffmpeg.first)") }
+            let damaged = !damage.isEmpty
+            if damaged, summary.failure == nil {
+                Terminal.error("\(input): input damaged: \(damage.joined(separator: ", "))")
             }
             if let failure = summary.failure {
                 if case .output = failure {
@@ -94,10 +96,10 @@ struct EncodeCommand: ParsableCommand {
                 Terminal.error("\(input): \(summary.message) (--on-size-change fail)")
                 return ExitCodes.failure
             }
-            if summary.reason != .endOfInput, !summary.message.isEmpty {
+            if summary.reason != .endOfInput, !summary.message.isEmpty, !damaged {
                 Terminal.note("stream ended early: \(summary.message)")
             }
-            return 0
+            return damaged ? ExitCodes.failure : 0
         } catch {
             Terminal.error("\(error)")
             return ExitCodes.failure

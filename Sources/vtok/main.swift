@@ -24,11 +24,12 @@ struct Vtok: ParsableCommand {
         subcommands: [EncodeCommand.self, DecodeCommand.self, InfoCommand.self, ServeCommand.self, BenchCommand.self])
 }
 
-// FFmpeg's own log stays quiet: vtok reports problems in one line of its own. VTOK_FFMPEG_LOG=warning (or
-// info, debug) shows FFmpeg's lines too; `vtok serve` routes them to its log instead.
-MediaLog.setLevel(ProcessInfo.processInfo.environment["VTOK_FFMPEG_LOG"].flatMap { name in
+// FFmpeg's own log stays off stderr: vtok reports problems in one line of its own (FFmpegProblems keeps
+// FFmpeg's errors for that). VTOK_FFMPEG_LOG=warning (or info, debug) also shows FFmpeg's lines; `vtok serve`
+// routes them to its log instead.
+FFmpegProblems.install(echo: ProcessInfo.processInfo.environment["VTOK_FFMPEG_LOG"].flatMap { name in
     MediaLogLevel.allCases.first { "\($0)" == name }
-} ?? .quiet)
+})
 
 // A closed stdout (`vtok encode clip | head -c 100`) is a write error with exit status 2, not death by SIGPIPE.
 signal(SIGPIPE, SIG_IGN)
