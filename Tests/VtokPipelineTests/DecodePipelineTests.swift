@@ -5,6 +5,17 @@ import VtokStream
 @testable import VtokPipeline
 
 final class DecodePipelineTests: XCTestCase {
+    /// Decodes `bytes` into `out`, handing the pipeline as much as each read asks for.
+    func decode(_ bytes: [UInt8], model: VtokModel, to out: String) throws -> DecodeSummary {
+        var offset = 0
+        return DecodePipeline(model: model, output: .path(out)).run(read: { buf in
+            let n = min(buf.count, bytes.count - offset)
+            for i in 0..<n { buf[i] = bytes[offset + i] }
+            offset += n
+            return n
+        })
+    }
+
     func roundTrip(_ clip: String, to ext: String, frames expected: Int) throws -> (DecodeSummary, String) {
         var options = EncodeOptions(model: try PipelineFixtures.tinyModel())
         options.media.size = .exact(FrameSize(width: 48, height: 32))
@@ -60,13 +71,7 @@ final class DecodePipelineTests: XCTestCase {
         _ = try EncodePipeline(input: .path(clip), options: options).run(emit: { bytes += $0 })
         let cut = Array(bytes.prefix(bytes.count * 2 / 3))
         let out = PipelineFixtures.directory.appendingPathComponent("tr.mkv").path
-        var done = false
-        let summary = DecodePipeline(model: try PipelineFixtures.tinyModel(), output: .path(out)).run(read: { buf in
-            if done { return 0 }
-            done = true
-            for i in 0..<cut.count { buf[i] = cut[i] }
-            return cut.count
-        })
+        let summary = try decode(cut, model: try PipelineFixtures.tinyModel(), to: out)
         XCTAssertTrue(summary.truncated)
         XCTAssertNil(summary.failure)
         XCTAssertGreaterThan(summary.framesOut, 0)
@@ -82,14 +87,7 @@ final class DecodePipelineTests: XCTestCase {
         var w = try StreamWriter(header: header)
         let bytes = try w.tokensPacket(pts: [0], tokens: [UInt16](repeating: 5, count: 24)) + w.endPacket(reason: .endOfInput)
         let out = PipelineFixtures.directory.appendingPathComponent("mm.mkv").path
-        var done = false
-        let dec = DecodePipeline(model: model, output: .path(out))
-        let summary = dec.run(read: { buf in
-            if done { return 0 }
-            done = true
-            for i in 0..<bytes.count { buf[i] = bytes[i] }
-            return bytes.count
-        })
+        let summary = try decode(bytes, model: model, to: out)
         guard case .modelMismatch = summary.failure else { return XCTFail("\(String(describing: summary.failure))") }
         XCTAssertEqual(summary.framesOut, 0)
     }
@@ -104,13 +102,7 @@ final class DecodePipelineTests: XCTestCase {
         packets[3][packets[3].count / 2] ^= 0x55
         let bytes = packets.flatMap { $0 }
         let out = PipelineFixtures.directory.appendingPathComponent("cp.mkv").path
-        var done = false
-        let summary = DecodePipeline(model: try PipelineFixtures.tinyModel(), output: .path(out)).run(read: { buf in
-            if done { return 0 }
-            done = true
-            for i in 0..<bytes.count { buf[i] = bytes[i] }
-            return bytes.count
-        })
+        let summary = try decode(bytes, model: try PipelineFixtures.tinyModel(), to: out)
         XCTAssertGreaterThan(summary.corruptBytes, 0)
         XCTAssertNil(summary.failure)
         XCTAssertNotNil(summary.end)
