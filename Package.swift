@@ -18,15 +18,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
-        // C boundary: FFmpeg 5.1 (Debian 12) and OpenBLAS, found by pkg-config.
+        // C boundary: FFmpeg 5.1 (Debian 12) and OpenBLAS, found by pkg-config; oneDNN 2.6 (no pkg-config file).
         .systemLibrary(name: "CFFmpeg", pkgConfig: "libavformat libavcodec libswscale libavutil libavdevice",
                        providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavdevice-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "COneDNN", providers: [.apt(["libdnnl-dev"])]),
 
         // bytes -> frames and frames -> bytes. No AV* type leaks out.
         .target(name: "VtokMedia", dependencies: ["CFFmpeg"]),
         // frames -> latents -> tokens and back. No I/O.
-        .target(name: "VtokEngine", dependencies: ["COpenBLAS"]),
+        .target(name: "VtokEngine", dependencies: ["COneDNN", "COpenBLAS"]),
         // tokens <-> bytes: the wire format. Pure, no I/O.
         .target(name: "VtokStream"),
         // media -> engine -> stream, and back: the one pipeline the CLI and the daemon share.

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Installs what a fresh Debian 12 machine lacks for vtok (idempotent): FFmpeg and OpenBLAS dev packages,
+# Installs what a fresh Debian 12 machine lacks for vtok (idempotent): FFmpeg, oneDNN and OpenBLAS dev packages,
 # the tools the tests drive (ffmpeg, socat), and the Python venv for the reference model (.venv).
 # Swift 6.x is expected at /opt/swift or on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(pkg-config ffmpeg libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavdevice-dev
-              libopenblas-dev socat systemd python3-venv)
+              libopenblas-dev libdnnl-dev libgcc-12-dev socat systemd python3-venv)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,5 +1,5 @@
-// `vtok bench`: streaming encode and decode speed on synthetic frames, the FLOP rate that implies, and a
-// cblas_sgemm peak measured in the same run for comparison. No I/O.
+// `vtok bench`: streaming encode and decode speed on synthetic frames, the FLOP rate that implies, and the sgemm
+// peak of each GEMM library measured in the same run for comparison. No I/O.
 
 import Dispatch
 import Foundation
@@ -10,6 +10,9 @@ public struct BenchmarkResult: Codable, Sendable {
     public let width: Int
     public let height: Int
     public let threads: Int
+    /// The library that ran the GEMMs, and its description (version or kernels).
+    public let gemm: GemmBackend
+    public let gemmLibrary: String
     /// Seconds spent in each of encode and decode.
     public let seconds: Double
     public let encodeFPS: Double
@@ -24,8 +27,10 @@ public struct BenchmarkResult: Codable, Sendable {
     /// Achieved rate, GFLOP/s.
     public let encodeGFLOPS: Double
     public let decodeGFLOPS: Double
-    /// 1024^3 sgemm rate in the same process on the same threads, GFLOP/s.
+    /// 1024^3 sgemm rate of `gemm` in the same process on the same threads, GFLOP/s.
     public let sgemmPeakGFLOPS: Double
+    /// The same for every library, keyed by GemmBackend raw value.
+    public let sgemmPeakGFLOPSByLibrary: [String: Double]
     /// encodeGFLOPS / sgemmPeakGFLOPS (and decode).
     public let encodePeakShare: Double
     public let decodePeakShare: Double
@@ -33,10 +38,13 @@ public struct BenchmarkResult: Codable, Sendable {
 
 public enum Benchmark {
     /// Encodes then decodes synthetic frames for `seconds` each, streaming one frame (encoder) or one latent
-    /// (decoder) at a time, then measures sgemm peak. `threads` sets the engine's thread count if given.
+    /// (decoder) at a time, then measures each library's sgemm peak. `threads` and `gemm` set the engine's
+    /// thread count and GEMM library if given.
     public static func run(model: VtokModel, width: Int = 256, height: Int = 256, seconds: Double = 5,
-                           threads: Int? = nil) throws(EngineError) -> BenchmarkResult {
-        if let threads { Blas.setThreads(threads) }
+                           threads: Int? = nil, gemm: GemmBackend? = nil) throws(EngineError) -> BenchmarkResult {
+        if let threads { Gemm.setThreads(threads) }
+        if let gemm { Gemm.setBackend(gemm) }
+        let backend = Gemm.backend
         let flops = model.flops(width: width, height: height)
 
         // Encode: 8 distinct frames, cycled.
@@ -73,22 +81,29 @@ public enum Benchmark {
         let decodeTime = now() - start
         let decodeCPU = cpuNow() - cpuStart
 
-        let peak = sgemmPeak(seconds: min(3, max(0.5, seconds / 2)))
+        var peaks: [String: Double] = [:]
+        for b in GemmBackend.allCases {
+            peaks[b.rawValue] = sgemmPeak(backend: b, seconds: min(3, max(0.5, seconds / 2)))
+        }
+        let peak = peaks[backend.rawValue] ?? 0
         let encodeFPS = Double(encoded) / encodeTime, decodeFPS = Double(decoded) / decodeTime
         let eg = encodeFPS * flops.encoder / 1e9, dg = decodeFPS * flops.decoder / 1e9
         return BenchmarkResult(model: model.name, modelSHA256: model.sha256Hex, width: width, height: height,
-                               threads: Blas.threads, seconds: seconds, encodeFPS: encodeFPS, decodeFPS: decodeFPS,
+                               threads: Gemm.threads, gemm: backend, gemmLibrary: backend.description,
+                               seconds: seconds, encodeFPS: encodeFPS, decodeFPS: decodeFPS,
                                encodeCPUMillisecondsPerFrame: 1e3 * encodeCPU / Double(encoded),
                                decodeCPUMillisecondsPerFrame: 1e3 * decodeCPU / Double(decoded),
                                encodeGFLOPPerFrame: flops.encoder / 1e9, decodeGFLOPPerFrame: flops.decoder / 1e9,
-                               encodeGFLOPS: eg, decodeGFLOPS: dg, sgemmPeakGFLOPS: peak,
+                               encodeGFLOPS: eg, decodeGFLOPS: dg,
+                               sgemmPeakGFLOPS: peak, sgemmPeakGFLOPSByLibrary: peaks,
                                encodePeakShare: eg / peak, decodePeakShare: dg / peak)
     }
 
     /// GFLOP/s of square row-major sgemms of the given size, repeated for about `seconds` on `threads` workers
-    /// at once, each calling single-threaded OpenBLAS on its own matrices: the way the engine runs its GEMMs.
-    public static func sgemmPeak(size n: Int = 1024, seconds: Double = 1, threads: Int = Blas.threads) -> Double {
-        Blas.useCallerThreadOnly()
+    /// at once, each calling `backend` single-threaded on its own matrices: the way the engine runs its GEMMs.
+    public static func sgemmPeak(backend: GemmBackend = Gemm.backend, size n: Int = 1024, seconds: Double = 1,
+                                 threads: Int = Gemm.threads) -> Double {
+        Gemm.useCallerThreadOnly()
         let workers = max(1, threads)
         let buffers = (0..<workers).map { _ in
             (FloatBuffer(count: n * n), FloatBuffer(count: n * n), FloatBuffer(count: n * n))
@@ -101,10 +116,10 @@ public enum Benchmark {
         let box = UncheckedBox(buffers)
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             let (a, b, c) = box.value[w]
-            Blas.gemm(m: n, n: n, k: n, a: a.data, b: b.data, c: c.data, beta: 0)     // warm-up, counted
+            Gemm.run(backend, m: n, n: n, k: n, a: a.data, b: b.data, c: c.data, beta: 0)     // warm-up, counted
             reps.value.add(1, ordering: .relaxed)
             while now() - start < seconds {
-                Blas.gemm(m: n, n: n, k: n, a: a.data, b: b.data, c: c.data, beta: 0)
+                Gemm.run(backend, m: n, n: n, k: n, a: a.data, b: b.data, c: c.data, beta: 0)
                 reps.value.add(1, ordering: .relaxed)
             }
         }

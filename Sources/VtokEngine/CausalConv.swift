@@ -1,12 +1,13 @@
 // A causal 3D conv run one time step (one latent frame) at a time: im2col of the current input and the last
 // kt-1 inputs (held in a fixed ring buffer, zeros at stream start), then a GEMM against the (K, cout) weight.
 // The frame is cut into bands of image rows (about chunkBytes of im2col each, so a band is still in cache when
-// OpenBLAS packs it); workers take bands as they finish one, each with its own im2col scratch. 1x1x1 convs
+// the GEMM library packs it); workers take bands as they finish one, each with its own im2col scratch. 1x1x1 convs
 // skip im2col. All memory is allocated at init for one frame size; the band split depends only on that size
 // (not on the worker count), so results never depend on how the stream is chunked or on the thread count.
 
 final class CausalConv {
     let w: ConvWeights
+    let backend: GemmBackend        // the library that runs this conv's GEMMs, fixed for the session
     let h: Int
     let width: Int
     let ring: FloatBuffer?          // (kt-1, h, w, cin): past inputs, slot (head + i) % (kt-1) is i-th oldest
@@ -20,7 +21,7 @@ final class CausalConv {
     static let chunkBytes = 3 << 20
 
     /// Rows per band. It depends on the frame size only, never on the thread count, so every GEMM has the same
-    /// shape (and OpenBLAS the same summation order) whatever the thread count: results are bit-identical.
+    /// shape (and the GEMM library the same summation order) whatever the thread count: results are bit-identical.
     /// Bands are of equal height and at least 4 (when the frame has 4 rows), so a few workers share them evenly.
     static func rows(_ w: ConvWeights, h: Int, width: Int) -> Int {
         let byBytes = max(1, chunkBytes / max(1, width * w.k * 4))
@@ -33,8 +34,9 @@ final class CausalConv {
         (w.kt == 1 && w.ks == 1) ? 0 : rows(w, h: h, width: width) * width * w.k
     }
 
-    init(_ w: ConvWeights, h: Int, width: Int, scratch: [FloatBuffer]) {
+    init(_ w: ConvWeights, h: Int, width: Int, scratch: [FloatBuffer], backend: GemmBackend) {
         self.w = w
+        self.backend = backend
         self.h = h
         self.width = width
         self.scratch = scratch
@@ -64,11 +66,11 @@ final class CausalConv {
             Elementwise.fillRows(c, rows: m, width: w.cout, bias: w.bias.data,
                                  residual: residual.map { UnsafePointer($0.data + first * w.cout) })
             if direct {
-                Blas.gemm(m: m, n: w.cout, k: w.cin, a: x.data + first * w.cin, b: w.weight.data, c: c, beta: 1)
+                Gemm.run(backend, m: m, n: w.cout, k: w.cin, a: x.data + first * w.cin, b: w.weight.data, c: c, beta: 1)
             } else {
                 let s = scratch[worker].data
                 im2col(rows: y0..<y1, into: s)
-                Blas.gemm(m: m, n: w.cout, k: w.k, a: s, b: w.weight.data, c: c, beta: 1)
+                Gemm.run(backend, m: m, n: w.cout, k: w.k, a: s, b: w.weight.data, c: c, beta: 1)
             }
         }
         if let ring {

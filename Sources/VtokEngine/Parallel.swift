@@ -1,14 +1,14 @@
-// The engine's own threads. GEMMs run single-threaded inside OpenBLAS; the engine splits each conv into bands
-// of image rows and hands bands to workers dynamically, so a core stolen by another process only slows its
-// share. Work is divided by index only: results never depend on the thread count or on scheduling.
+// The engine's own threads. GEMMs run single-threaded inside oneDNN or OpenBLAS (Gemm); the engine splits each
+// conv into bands of image rows and hands bands to workers dynamically, so a core stolen by another process only
+// slows its share. Work is divided by index only: results never depend on the thread count or on scheduling.
 
 import Dispatch
 import Synchronization
 
 enum Parallel {
-    /// Runs body(i) for i in 0..<n, in up to `Blas.threads` contiguous chunks.
+    /// Runs body(i) for i in 0..<n, in up to `Gemm.threads` contiguous chunks.
     static func forEach(_ n: Int, _ body: (Int) -> Void) {
-        let parts = min(Blas.threads, n)
+        let parts = min(Gemm.threads, n)
         if parts <= 1 || n < 8 {
             for i in 0..<n { body(i) }
             return

@@ -21,8 +21,9 @@ final class StreamGraph {
     /// Builds the chain for an input of (h, w, c). Throws badFrameSize if an s2d does not divide the size.
     init(_ weights: [LayerWeights], h: Int, w: Int, c: Int, eps: Float, frameSize: (Int, Int), multiple: Int) throws(EngineError) {
         // First pass: shapes and the scratch size.
-        Blas.useCallerThreadOnly()
-        let workers = Blas.threads
+        Gemm.useCallerThreadOnly()
+        let workers = Gemm.threads
+        let backend = Gemm.backend
         var shape = (h: h, w: w, c: c)
         var scratchCount = 0
         for l in weights {
@@ -53,10 +54,11 @@ final class StreamGraph {
             let layer: any StreamLayer
             switch weights[i] {
             case let .conv(cw):
-                layer = ConvLayer(CausalConv(cw, h: x.h, width: x.w, scratch: scratch), out: alloc(x.h, x.w, cw.cout))
+                layer = ConvLayer(CausalConv(cw, h: x.h, width: x.w, scratch: scratch, backend: backend),
+                                  out: alloc(x.h, x.w, cw.cout))
             case let .res(n1, c1, n2, c2):
-                layer = ResLayer(norm1: n1, conv1: CausalConv(c1, h: x.h, width: x.w, scratch: scratch),
-                                 norm2: n2, conv2: CausalConv(c2, h: x.h, width: x.w, scratch: scratch),
+                layer = ResLayer(norm1: n1, conv1: CausalConv(c1, h: x.h, width: x.w, scratch: scratch, backend: backend),
+                                 norm2: n2, conv2: CausalConv(c2, h: x.h, width: x.w, scratch: scratch, backend: backend),
                                  eps: eps, t1: alloc(x.h, x.w, x.c), t2: alloc(x.h, x.w, x.c), out: alloc(x.h, x.w, x.c))
             case let .norm(nw):
                 var fuse = false

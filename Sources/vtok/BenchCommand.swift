@@ -51,7 +51,8 @@ struct BenchCommand: ParsableCommand {
         let weights = try modelOptions.load()
         let r: BenchmarkResult
         do {
-            r = try Benchmark.run(model: weights, width: width, height: height, seconds: seconds, threads: threads)
+            r = try Benchmark.run(model: weights, width: width, height: height, seconds: seconds, threads: threads,
+                                  gemm: modelOptions.gemm)
         } catch {
             throw CLIError("cannot benchmark at \(width)x\(height): \(error)")
         }
@@ -59,8 +60,8 @@ struct BenchCommand: ParsableCommand {
 
         if json {
             var obj = try JSONSerialization.jsonObject(with: JSONEncoder().encode(r)) as? [String: Any] ?? [:]
-            obj["blasCore"] = Blas.coreName
-            if let better = Blas.preferredCoreType { obj["blasCoreAvailable"] = better }
+            obj["openblasCore"] = Gemm.openBLASCore
+            if let better = Gemm.preferredOpenBLASCore { obj["openblasCoreAvailable"] = better }
             if let ref {
                 obj["reference"] = ref
                 obj["encodeSpeedup"] = r.encodeFPS / ref.encode
@@ -70,13 +71,17 @@ struct BenchCommand: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        print("\(r.model) at \(width)x\(height), \(r.threads) threads, OpenBLAS \(Blas.coreName)")
+        print("\(r.model) at \(width)x\(height), \(r.threads) threads, GEMMs on \(r.gemmLibrary)")
         print(String(format: "encode %6.1f fps  %6.1f GFLOP/s  (%.0f%% of sgemm peak %.1f GFLOP/s)",
                      r.encodeFPS, r.encodeGFLOPS, 100 * r.encodePeakShare, r.sgemmPeakGFLOPS))
         print(String(format: "decode %6.1f fps  %6.1f GFLOP/s  (%.0f%%)", r.decodeFPS, r.decodeGFLOPS, 100 * r.decodePeakShare))
         print(String(format: "cpu time per frame: encode %.2f ms, decode %.2f ms (all threads; little affected by other load)",
                      r.encodeCPUMillisecondsPerFrame, r.decodeCPUMillisecondsPerFrame))
-        if let better = Blas.preferredCoreType {
+        let others = GemmBackend.allCases.filter { $0 != r.gemm }.compactMap { b in
+            r.sgemmPeakGFLOPSByLibrary[b.rawValue].map { String(format: "%@ %.1f GFLOP/s", b.description, $0) }
+        }
+        if !others.isEmpty { print("sgemm peak of the other library (--gemm): \(others.joined(separator: ", "))") }
+        if r.gemm == .openblas, let better = Gemm.preferredOpenBLASCore {
             print("note: this CPU can run OpenBLAS's faster \(better) kernels: set OPENBLAS_CORETYPE=\(better)")
         }
         if let ref {
@@ -112,18 +117,5 @@ struct BenchCommand: ParsableCommand {
               let ref = try? JSONDecoder().decode(Reference.self, from: Data(line.utf8))
         else { throw CLIError("training/bench_reference.py failed (status \(p.terminationStatus)); run from the source tree") }
         return (ref.encode_fps, ref.decode_fps)
-    }
-
-    /// OpenBLAS picks its kernels when it loads and reads OPENBLAS_CORETYPE only then. On CPUs where it picks
-    /// slower ones than it could (Debian's 0.3.21 runs AVX-512 AMD Zen CPUs on AVX2 kernels), set the variable and
-    /// re-exec this process once. Does nothing if the variable is already set or re-exec fails.
-    /// Not called by bench itself (bench should measure what encode/decode get): call it first thing in main
-    /// for every command if the project wants this.
-    static func preferFasterBlasKernels() {
-        guard let core = Blas.preferredCoreType, getenv("OPENBLAS_CORETYPE") == nil else { return }
-        setenv("OPENBLAS_CORETYPE", core, 1)
-        let args = CommandLine.arguments.map { strdup($0) } + [nil]
-        execv("/proc/self/exe", args)
-        for a in args { free(a) }                      // only reached if execv failed: carry on as we are
     }
 }

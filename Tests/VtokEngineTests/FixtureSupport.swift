@@ -67,3 +67,14 @@ func chunks<T>(_ items: [T], _ plan: [Int]) -> [[T]] {
     if i < items.count { out.append(Array(items[i...])) }
     return out
 }
+
+/// Runs body once per GEMM library, with that library selected for the sessions body creates; restores the
+/// previous choice afterwards.
+func forEachGemmBackend(_ body: (GemmBackend) throws -> Void) rethrows {
+    let before = Gemm.backend
+    defer { Gemm.setBackend(before) }
+    for b in GemmBackend.allCases {
+        Gemm.setBackend(b)
+        try body(b)
+    }
+}

@@ -15,12 +15,14 @@ final class InvarianceTests: XCTestCase {
 
     func testEncoderChunkingIsBitIdentical() throws {
         let model = try Fixtures.tinyModel()
-        for n in [13, 11] {
-            let frames = syntheticFrames(n, width: width, height: height, seed: n)
-            let reference = try encode(model, frames, plan: [1])
-            XCTAssertEqual(reference.count, 1 + (n - 1 + 3) / 4)
-            for plan in [[1, 4, 4, 4], [1, 12], [5, 8], [n], [2, 3, 1, 7], [3, 3, 3, 3, 3]] {
-                XCTAssertEqual(try encode(model, frames, plan: plan), reference, "n \(n), plan \(plan)")
+        try forEachGemmBackend { backend in
+            for n in [13, 11] {
+                let frames = syntheticFrames(n, width: width, height: height, seed: n)
+                let reference = try encode(model, frames, plan: [1])
+                XCTAssertEqual(reference.count, 1 + (n - 1 + 3) / 4)
+                for plan in [[1, 4, 4, 4], [1, 12], [5, 8], [n], [2, 3, 1, 7], [3, 3, 3, 3, 3]] {
+                    XCTAssertEqual(try encode(model, frames, plan: plan), reference, "\(backend) n \(n), plan \(plan)")
+                }
             }
         }
     }
@@ -44,21 +46,24 @@ final class InvarianceTests: XCTestCase {
         let model = try Fixtures.tinyModel()
         let (width, height) = (256, 128)                    // large enough for several bands per conv
         let frames = syntheticFrames(5, width: width, height: height, seed: 4)
-        let before = Blas.threads
-        defer { Blas.setThreads(before) }
-        var results: [[EncodedLatent]] = []
-        var decoded: [[DecodedFrame]] = []
-        for threads in [1, 2, 3] {
-            Blas.setThreads(threads)
-            let enc = try EncoderSession(model: model, width: width, height: height, emitContinuous: true)
-            let latents = try enc.push(frames: frames) + enc.finish()
-            results.append(latents)
-            decoded.append(try DecoderSession(model: model, width: width, height: height).push(tokens: latents.flatMap(\.tokens)))
+        let before = Gemm.threads
+        defer { Gemm.setThreads(before) }
+        try forEachGemmBackend { backend in
+            var results: [[EncodedLatent]] = []
+            var decoded: [[DecodedFrame]] = []
+            for threads in [1, 2, 3] {
+                Gemm.setThreads(threads)
+                let enc = try EncoderSession(model: model, width: width, height: height, emitContinuous: true)
+                let latents = try enc.push(frames: frames) + enc.finish()
+                results.append(latents)
+                decoded.append(try DecoderSession(model: model, width: width, height: height)
+                    .push(tokens: latents.flatMap(\.tokens)))
+            }
+            for i in 1..<results.count {
+                XCTAssertEqual(results[0], results[i], "\(backend)")
+                XCTAssertEqual(decoded[0], decoded[i], "\(backend)")
+            }
         }
-        XCTAssertEqual(results[0], results[1])
-        XCTAssertEqual(results[0], results[2])
-        XCTAssertEqual(decoded[0], decoded[1])
-        XCTAssertEqual(decoded[0], decoded[2])
     }
 
     func testResetRestartsTheStream() throws {

@@ -1,5 +1,6 @@
 // The engine against the PyTorch reference (training/fixtures.py): continuous latents within 1e-3, tokens
 // identical except where the reference value lies within 1e-3 of a rounding boundary, decoded frames >= 50 dB.
+// Every case runs once with each GEMM library (oneDNN, OpenBLAS).
 
 import Foundation
 import XCTest
@@ -26,14 +27,18 @@ final class ParityTests: XCTestCase {
     }
 
     private func checkCase(_ name: String, model: VtokModel, cases: SafeTensors) throws {
-        let frames = try cases.uint8s("\(name).frames")                   // (N, H, W, 3)
-        let shape = try XCTUnwrap(cases.entries["\(name).frames"]?.shape)
+        try forEachGemmBackend { backend in try checkCase("\(name) [\(backend.rawValue)]", key: name, model: model, cases: cases) }
+    }
+
+    private func checkCase(_ name: String, key: String, model: VtokModel, cases: SafeTensors) throws {
+        let frames = try cases.uint8s("\(key).frames")                   // (N, H, W, 3)
+        let shape = try XCTUnwrap(cases.entries["\(key).frames"]?.shape)
         let (n, height, width) = (shape[0], shape[1], shape[2])
-        let refLatents = try cases.floats("\(name).latents")               // (L, h, w, C)
-        let refPrebound = try cases.floats("\(name).prebound")             // (L, h, w, C)
-        let refTokens = try cases.int32s("\(name).tokens")                 // (L, h, w)
-        let refDecoded = try cases.floats("\(name).decoded")               // (N, H, W, 3)
-        let refDecodedC = try cases.floats("\(name).decoded_continuous")   // (N, H, W, 3)
+        let refLatents = try cases.floats("\(key).latents")               // (L, h, w, C)
+        let refPrebound = try cases.floats("\(key).prebound")             // (L, h, w, C)
+        let refTokens = try cases.int32s("\(key).tokens")                 // (L, h, w)
+        let refDecoded = try cases.floats("\(key).decoded")               // (N, H, W, 3)
+        let refDecodedC = try cases.floats("\(key).decoded_continuous")   // (N, H, W, 3)
         let frameSize = height * width * 3
 
         // Encode, streaming one frame at a time.
