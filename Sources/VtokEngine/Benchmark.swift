@@ -10,9 +10,10 @@ public struct BenchmarkResult: Codable, Sendable {
     public let width: Int
     public let height: Int
     public let threads: Int
-    /// The library that ran the GEMMs, and its description (version or kernels).
-    public let gemm: GemmBackend
-    public let gemmLibrary: String
+    /// The library that ran the convolutions, its description (version or kernels) and the kernels it chose.
+    public let backend: ComputeBackend
+    public let backendLibrary: String
+    public let kernels: [String]
     /// Seconds spent in each of encode and decode.
     public let seconds: Double
     public let encodeFPS: Double
@@ -27,9 +28,9 @@ public struct BenchmarkResult: Codable, Sendable {
     /// Achieved rate, GFLOP/s.
     public let encodeGFLOPS: Double
     public let decodeGFLOPS: Double
-    /// 1024^3 sgemm rate of `gemm` in the same process on the same threads, GFLOP/s.
+    /// 1024^3 sgemm rate of `backend`'s library in the same process on the same threads, GFLOP/s.
     public let sgemmPeakGFLOPS: Double
-    /// The same for every library, keyed by GemmBackend raw value.
+    /// The same for every library, keyed by ComputeBackend raw value.
     public let sgemmPeakGFLOPSByLibrary: [String: Double]
     /// encodeGFLOPS / sgemmPeakGFLOPS (and decode).
     public let encodePeakShare: Double
@@ -38,13 +39,13 @@ public struct BenchmarkResult: Codable, Sendable {
 
 public enum Benchmark {
     /// Encodes then decodes synthetic frames for `seconds` each, streaming one frame (encoder) or one latent
-    /// (decoder) at a time, then measures each library's sgemm peak. `threads` and `gemm` set the engine's
-    /// thread count and GEMM library if given.
+    /// (decoder) at a time, then measures each library's sgemm peak. `threads` and `backend` set the engine's
+    /// thread count and compute library if given.
     public static func run(model: VtokModel, width: Int = 256, height: Int = 256, seconds: Double = 5,
-                           threads: Int? = nil, gemm: GemmBackend? = nil) throws(EngineError) -> BenchmarkResult {
-        if let threads { Gemm.setThreads(threads) }
-        if let gemm { Gemm.setBackend(gemm) }
-        let backend = Gemm.backend
+                           threads: Int? = nil, backend: ComputeBackend? = nil) throws(EngineError) -> BenchmarkResult {
+        if let threads { Compute.setThreads(threads) }
+        if let backend { Compute.setBackend(backend) }
+        let backend = Compute.backend
         let flops = model.flops(width: width, height: height)
 
         // Encode: 8 distinct frames, cycled.
@@ -82,14 +83,15 @@ public enum Benchmark {
         let decodeCPU = cpuNow() - cpuStart
 
         var peaks: [String: Double] = [:]
-        for b in GemmBackend.allCases {
+        for b in ComputeBackend.allCases {
             peaks[b.rawValue] = sgemmPeak(backend: b, seconds: min(3, max(0.5, seconds / 2)))
         }
         let peak = peaks[backend.rawValue] ?? 0
         let encodeFPS = Double(encoded) / encodeTime, decodeFPS = Double(decoded) / decodeTime
         let eg = encodeFPS * flops.encoder / 1e9, dg = decodeFPS * flops.decoder / 1e9
         return BenchmarkResult(model: model.name, modelSHA256: model.sha256Hex, width: width, height: height,
-                               threads: Gemm.threads, gemm: backend, gemmLibrary: backend.description,
+                               threads: Compute.threads, backend: backend, backendLibrary: backend.description,
+                               kernels: enc.kernels.union(dec.kernels).sorted(),
                                seconds: seconds, encodeFPS: encodeFPS, decodeFPS: decodeFPS,
                                encodeCPUMillisecondsPerFrame: 1e3 * encodeCPU / Double(encoded),
                                decodeCPUMillisecondsPerFrame: 1e3 * decodeCPU / Double(decoded),
@@ -100,9 +102,9 @@ public enum Benchmark {
     }
 
     /// GFLOP/s of square row-major sgemms of the given size, repeated for about `seconds` on `threads` workers
-    /// at once, each calling `backend` single-threaded on its own matrices: the way the engine runs its GEMMs.
-    public static func sgemmPeak(backend: GemmBackend = Gemm.backend, size n: Int = 1024, seconds: Double = 1,
-                                 threads: Int = Gemm.threads) -> Double {
+    /// at once, each calling `backend`'s sgemm single-threaded on its own matrices.
+    public static func sgemmPeak(backend: ComputeBackend = Compute.backend, size n: Int = 1024, seconds: Double = 1,
+                                 threads: Int = Compute.threads) -> Double {
         Gemm.useCallerThreadOnly()
         let workers = max(1, threads)
         let buffers = (0..<workers).map { _ in

@@ -23,6 +23,8 @@ public final class DecoderSession {
     public private(set) var latentsIn = 0
 
     private let graph: StreamGraph
+    /// The convolution kernels this session runs, e.g. ["brgconv:avx512_core"].
+    public var kernels: Set<String> { graph.kernels }
     private let fsq: FSQ
     private let t: Int, s: Int
     private let rgbBuffer: UnsafeMutablePointer<UInt8>      // (H, W, 3) one output frame

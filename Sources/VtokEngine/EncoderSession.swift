@@ -31,6 +31,8 @@ public final class EncoderSession {
     public private(set) var latentsOut = 0
 
     private let graph: StreamGraph
+    /// The convolution kernels this session runs, e.g. ["brgconv:avx512_core"].
+    public var kernels: Set<String> { graph.kernels }
     private let fsq: FSQ
     private let t: Int, s: Int
     private var pending = 0          // frames in the current incomplete group, 0..<t

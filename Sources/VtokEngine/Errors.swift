@@ -1,6 +1,6 @@
 // Typed errors for the engine: one enum per stage. Loading a weights file can fail in many named ways
-// (WeightsError); running a session can fail only on caller input (EngineError). Nothing here crashes on data
-// that came from outside.
+// (WeightsError); creating a session can fail if the compute library refuses a convolution, and running one
+// only on caller input (EngineError). Nothing here crashes on data that came from outside.
 
 /// Why a weights file (or its bytes) could not be loaded.
 public enum WeightsError: Error, Equatable, Sendable {
@@ -43,4 +43,6 @@ public enum EngineError: Error, Equatable, Sendable {
     case tokenOutOfRange(UInt16)
     /// push after finish(): call reset() to start a new stream.
     case streamFinished
+    /// The compute library (oneDNN) refused to set up a convolution for this model and frame size.
+    case backendFailed(String)
 }

@@ -6,9 +6,9 @@ import Dispatch
 import Synchronization
 
 enum Parallel {
-    /// Runs body(i) for i in 0..<n, in up to `Gemm.threads` contiguous chunks.
+    /// Runs body(i) for i in 0..<n, in up to `Compute.threads` contiguous chunks.
     static func forEach(_ n: Int, _ body: (Int) -> Void) {
-        let parts = min(Gemm.threads, n)
+        let parts = min(Compute.threads, n)
         if parts <= 1 || n < 8 {
             for i in 0..<n { body(i) }
             return

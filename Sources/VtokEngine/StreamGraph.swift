@@ -1,5 +1,6 @@
 // An encoder or decoder op list compiled for one frame size: a chain of layers, each with its output buffer,
-// ring buffers and per-worker im2col scratch, all allocated here. run() pushes one latent-rate time step through.
+// ring buffers and its backend's per-worker state (im2col scratch for OpenBLAS, streams and primitives for
+// oneDNN), all allocated here. run() pushes one latent-rate time step through.
 // Elementwise layers (norm, silu) work in place on their input.
 
 protocol StreamLayer: AnyObject {
@@ -14,7 +15,10 @@ final class StreamGraph {
     private let inputBuffer: FloatBuffer
     private var buffers: [FloatBuffer] = []
     private(set) var layers: [any StreamLayer] = []
-    let scratch: [FloatBuffer]       // per worker: one im2col band (rows*w, K) for the largest conv
+    let scratch: [FloatBuffer]       // per worker: one im2col band (rows*w, K) for the largest conv (OpenBLAS)
+    let streams: OneDNNStreams?      // per worker (oneDNN)
+    /// The convolution kernels in use, e.g. ["brgconv:avx512_core"] or ["im2col+sgemm"].
+    private(set) var kernels: Set<String> = []
 
     var output: Frame { layers.last?.output ?? input }
 
@@ -22,18 +26,18 @@ final class StreamGraph {
     init(_ weights: [LayerWeights], h: Int, w: Int, c: Int, eps: Float, frameSize: (Int, Int), multiple: Int) throws(EngineError) {
         // First pass: shapes and the scratch size.
         Gemm.useCallerThreadOnly()
-        let workers = Gemm.threads
-        let backend = Gemm.backend
+        let workers = Compute.threads
+        let backend = Compute.backend
         var shape = (h: h, w: w, c: c)
         var scratchCount = 0
         for l in weights {
             switch l {
             case let .conv(cw):
-                scratchCount = max(scratchCount, CausalConv.scratchCount(cw, h: shape.h, width: shape.w))
+                scratchCount = max(scratchCount, GemmConv.scratchCount(cw, h: shape.h, width: shape.w))
                 shape.c = cw.cout
             case let .res(_, c1, _, c2):
-                scratchCount = max(scratchCount, CausalConv.scratchCount(c1, h: shape.h, width: shape.w),
-                                   CausalConv.scratchCount(c2, h: shape.h, width: shape.w))
+                scratchCount = max(scratchCount, GemmConv.scratchCount(c1, h: shape.h, width: shape.w),
+                                   GemmConv.scratchCount(c2, h: shape.h, width: shape.w))
             case let .s2d(f):
                 guard shape.h % f == 0, shape.w % f == 0 else {
                     throw .badFrameSize(width: frameSize.0, height: frameSize.1, multiple: multiple)
@@ -44,7 +48,20 @@ final class StreamGraph {
             case .norm, .silu: break
             }
         }
-        scratch = (0..<workers).map { _ in FloatBuffer(count: scratchCount) }
+        scratch = backend == .openblas ? (0..<workers).map { _ in FloatBuffer(count: scratchCount) } : []
+        let streams = backend == .onednn ? try OneDNNStreams(count: workers) : nil
+        self.streams = streams
+        let scratch = scratch
+        var kernels: Set<String> = []
+        func conv(_ cw: ConvWeights, _ x: Frame, accumulates: Bool = false) throws(EngineError) -> any CausalConvolution {
+            guard let streams else {
+                kernels.insert("im2col+sgemm")
+                return GemmConv(cw, h: x.h, width: x.w, scratch: scratch)
+            }
+            let c = try OneDNNConv(cw, h: x.h, width: x.w, accumulates: accumulates, streams: streams)
+            kernels.insert(c.implementation)
+            return c
+        }
         inputBuffer = FloatBuffer(count: h * w * c)
         input = Frame(h: h, w: w, c: c, data: inputBuffer.data)
 
@@ -54,11 +71,10 @@ final class StreamGraph {
             let layer: any StreamLayer
             switch weights[i] {
             case let .conv(cw):
-                layer = ConvLayer(CausalConv(cw, h: x.h, width: x.w, scratch: scratch, backend: backend),
-                                  out: alloc(x.h, x.w, cw.cout))
+                layer = ConvLayer(try conv(cw, x), out: alloc(x.h, x.w, cw.cout))
             case let .res(n1, c1, n2, c2):
-                layer = ResLayer(norm1: n1, conv1: CausalConv(c1, h: x.h, width: x.w, scratch: scratch, backend: backend),
-                                 norm2: n2, conv2: CausalConv(c2, h: x.h, width: x.w, scratch: scratch, backend: backend),
+                layer = ResLayer(norm1: n1, conv1: try conv(c1, x), norm2: n2,
+                                 conv2: try conv(c2, x, accumulates: true),
                                  eps: eps, t1: alloc(x.h, x.w, x.c), t2: alloc(x.h, x.w, x.c), out: alloc(x.h, x.w, x.c))
             case let .norm(nw):
                 var fuse = false
@@ -75,6 +91,7 @@ final class StreamGraph {
             x = layer.output
             i += 1
         }
+        self.kernels = kernels
     }
 
     private func alloc(_ h: Int, _ w: Int, _ c: Int) -> Frame {

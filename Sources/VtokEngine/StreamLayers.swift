@@ -1,9 +1,9 @@
 // The layer kinds a StreamGraph chains. Each owns (or, for in-place ops, shares) its output frame.
 
 final class ConvLayer: StreamLayer {
-    let conv: CausalConv
+    let conv: any CausalConvolution
     let output: Frame                // (h, w, cout)
-    init(_ conv: CausalConv, out: Frame) { self.conv = conv; output = out }
+    init(_ conv: any CausalConvolution, out: Frame) { self.conv = conv; output = out }
     func forward(_ x: Frame) { conv.forward(x, into: output) }
     func reset() { conv.reset() }
 }
@@ -11,13 +11,13 @@ final class ConvLayer: StreamLayer {
 /// x + conv2(silu(norm2(conv1(silu(norm1(x)))))), conv1 (kt,3,3) causal, conv2 (1,3,3).
 final class ResLayer: StreamLayer {
     let norm1: FloatBuffer, norm2: FloatBuffer       // (c,)
-    let conv1: CausalConv, conv2: CausalConv
+    let conv1: any CausalConvolution, conv2: any CausalConvolution
     let eps: Float
     let t1: Frame                    // (h, w, c) silu(norm1(x)), conv1's input
     let t2: Frame                    // (h, w, c) conv1 output, then silu(norm2(.)) in place
     let output: Frame                // (h, w, c)
 
-    init(norm1: FloatBuffer, conv1: CausalConv, norm2: FloatBuffer, conv2: CausalConv, eps: Float,
+    init(norm1: FloatBuffer, conv1: any CausalConvolution, norm2: FloatBuffer, conv2: any CausalConvolution, eps: Float,
          t1: Frame, t2: Frame, out: Frame) {
         self.norm1 = norm1; self.conv1 = conv1; self.norm2 = norm2; self.conv2 = conv2
         self.eps = eps; self.t1 = t1; self.t2 = t2; output = out

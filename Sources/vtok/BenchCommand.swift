@@ -52,7 +52,7 @@ struct BenchCommand: ParsableCommand {
         let r: BenchmarkResult
         do {
             r = try Benchmark.run(model: weights, width: width, height: height, seconds: seconds, threads: threads,
-                                  gemm: modelOptions.gemm)
+                                  backend: modelOptions.backend)
         } catch {
             throw CLIError("cannot benchmark at \(width)x\(height): \(error)")
         }
@@ -71,17 +71,17 @@ struct BenchCommand: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        print("\(r.model) at \(width)x\(height), \(r.threads) threads, GEMMs on \(r.gemmLibrary)")
+        print("\(r.model) at \(width)x\(height), \(r.threads) threads, \(r.backendLibrary) (\(r.kernels.joined(separator: ", ")))")
         print(String(format: "encode %6.1f fps  %6.1f GFLOP/s  (%.0f%% of sgemm peak %.1f GFLOP/s)",
                      r.encodeFPS, r.encodeGFLOPS, 100 * r.encodePeakShare, r.sgemmPeakGFLOPS))
         print(String(format: "decode %6.1f fps  %6.1f GFLOP/s  (%.0f%%)", r.decodeFPS, r.decodeGFLOPS, 100 * r.decodePeakShare))
         print(String(format: "cpu time per frame: encode %.2f ms, decode %.2f ms (all threads; little affected by other load)",
                      r.encodeCPUMillisecondsPerFrame, r.decodeCPUMillisecondsPerFrame))
-        let others = GemmBackend.allCases.filter { $0 != r.gemm }.compactMap { b in
+        let others = ComputeBackend.allCases.filter { $0 != r.backend }.compactMap { b in
             r.sgemmPeakGFLOPSByLibrary[b.rawValue].map { String(format: "%@ %.1f GFLOP/s", b.description, $0) }
         }
-        if !others.isEmpty { print("sgemm peak of the other library (--gemm): \(others.joined(separator: ", "))") }
-        if r.gemm == .openblas, let better = Gemm.preferredOpenBLASCore {
+        if !others.isEmpty { print("sgemm peak of the other library (--backend): \(others.joined(separator: ", "))") }
+        if r.backend == .openblas, let better = Gemm.preferredOpenBLASCore {
             print("note: this CPU can run OpenBLAS's faster \(better) kernels: set OPENBLAS_CORETYPE=\(better)")
         }
         if let ref {

@@ -1,4 +1,4 @@
-// --model and --gemm, shared by every command that loads weights.
+// --model and --backend, shared by every command that loads weights.
 import ArgumentParser
 import VtokEngine
 
@@ -7,13 +7,13 @@ struct ModelOptions: ParsableArguments {
                                             valueName: "path"))
     var model: String?
 
-    @Option(name: .long, help: ArgumentHelp("Library for the engine's GEMMs: onednn (default, faster here) or openblas.",
+    @Option(name: .long, help: ArgumentHelp("Convolution library: onednn (default) or openblas (im2col + sgemm).",
                                             valueName: "library"))
-    var gemm: GemmBackend = .onednn
+    var backend: ComputeBackend = .onednn
 
-    /// Loads the weights and selects the GEMM library for the sessions this command creates.
+    /// Loads the weights and selects the compute library for the sessions this command creates.
     func load() throws -> VtokModel {
-        Gemm.setBackend(gemm)
+        Compute.setBackend(backend)
         guard let path = model ?? DefaultModel.path() else {
             throw CLIError("no model found: pass --model PATH or set VTOK_MODEL (looked in \(DefaultModel.candidates().joined(separator: ", ")))")
         }
@@ -25,4 +25,4 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
-extension GemmBackend: ExpressibleByArgument {}
+extension ComputeBackend: ExpressibleByArgument {}

@@ -70,11 +70,11 @@ func chunks<T>(_ items: [T], _ plan: [Int]) -> [[T]] {
 
 /// Runs body once per GEMM library, with that library selected for the sessions body creates; restores the
 /// previous choice afterwards.
-func forEachGemmBackend(_ body: (GemmBackend) throws -> Void) rethrows {
-    let before = Gemm.backend
-    defer { Gemm.setBackend(before) }
-    for b in GemmBackend.allCases {
-        Gemm.setBackend(b)
+func forEachComputeBackend(_ body: (ComputeBackend) throws -> Void) rethrows {
+    let before = Compute.backend
+    defer { Compute.setBackend(before) }
+    for b in ComputeBackend.allCases {
+        Compute.setBackend(b)
         try body(b)
     }
 }

@@ -15,7 +15,7 @@ final class InvarianceTests: XCTestCase {
 
     func testEncoderChunkingIsBitIdentical() throws {
         let model = try Fixtures.tinyModel()
-        try forEachGemmBackend { backend in
+        try forEachComputeBackend { backend in
             for n in [13, 11] {
                 let frames = syntheticFrames(n, width: width, height: height, seed: n)
                 let reference = try encode(model, frames, plan: [1])
@@ -46,13 +46,13 @@ final class InvarianceTests: XCTestCase {
         let model = try Fixtures.tinyModel()
         let (width, height) = (256, 128)                    // large enough for several bands per conv
         let frames = syntheticFrames(5, width: width, height: height, seed: 4)
-        let before = Gemm.threads
-        defer { Gemm.setThreads(before) }
-        try forEachGemmBackend { backend in
+        let before = Compute.threads
+        defer { Compute.setThreads(before) }
+        try forEachComputeBackend { backend in
             var results: [[EncodedLatent]] = []
             var decoded: [[DecodedFrame]] = []
             for threads in [1, 2, 3] {
-                Gemm.setThreads(threads)
+                Compute.setThreads(threads)
                 let enc = try EncoderSession(model: model, width: width, height: height, emitContinuous: true)
                 let latents = try enc.push(frames: frames) + enc.finish()
                 results.append(latents)

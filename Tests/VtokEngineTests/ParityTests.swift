@@ -27,7 +27,7 @@ final class ParityTests: XCTestCase {
     }
 
     private func checkCase(_ name: String, model: VtokModel, cases: SafeTensors) throws {
-        try forEachGemmBackend { backend in try checkCase("\(name) [\(backend.rawValue)]", key: name, model: model, cases: cases) }
+        try forEachComputeBackend { backend in try checkCase("\(name) [\(backend.rawValue)]", key: name, model: model, cases: cases) }
     }
 
     private func checkCase(_ name: String, key: String, model: VtokModel, cases: SafeTensors) throws {

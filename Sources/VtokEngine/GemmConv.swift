@@ -1,17 +1,15 @@
-// A causal 3D conv run one time step (one latent frame) at a time: im2col of the current input and the last
-// kt-1 inputs (held in a fixed ring buffer, zeros at stream start), then a GEMM against the (K, cout) weight.
-// The frame is cut into bands of image rows (about chunkBytes of im2col each, so a band is still in cache when
-// the GEMM library packs it); workers take bands as they finish one, each with its own im2col scratch. 1x1x1 convs
-// skip im2col. All memory is allocated at init for one frame size; the band split depends only on that size
-// (not on the worker count), so results never depend on how the stream is chunked or on the thread count.
+// The OpenBLAS backend of a causal conv: im2col of the current input and the kt-1 past inputs
+// (ConvHistory), then one GEMM against the (K, cout) weight. The frame is cut into bands of image rows (about
+// chunkBytes of im2col each, so a band is still in cache when OpenBLAS packs it); workers take bands as they
+// finish one, each with its own im2col scratch. 1x1x1 convs skip im2col. All memory is allocated at init for
+// one frame size; the band split depends only on that size (not on the worker count), so results never depend
+// on how the stream is chunked or on the thread count.
 
-final class CausalConv {
+final class GemmConv: CausalConvolution {
     let w: ConvWeights
-    let backend: GemmBackend        // the library that runs this conv's GEMMs, fixed for the session
     let h: Int
     let width: Int
-    let ring: FloatBuffer?          // (kt-1, h, w, cin): past inputs, slot (head + i) % (kt-1) is i-th oldest
-    private var head = 0
+    let history: ConvHistory
     private let sources: UnsafeMutablePointer<UnsafeMutablePointer<Float>>   // (kt,) frames for im2col, oldest first
     let scratch: [FloatBuffer]      // one im2col band (rowsPerBand*w, K) per worker
     let rowsPerBand: Int
@@ -21,7 +19,7 @@ final class CausalConv {
     static let chunkBytes = 3 << 20
 
     /// Rows per band. It depends on the frame size only, never on the thread count, so every GEMM has the same
-    /// shape (and the GEMM library the same summation order) whatever the thread count: results are bit-identical.
+    /// shape (and OpenBLAS the same summation order) whatever the thread count: results are bit-identical.
     /// Bands are of equal height and at least 4 (when the frame has 4 rows), so a few workers share them evenly.
     static func rows(_ w: ConvWeights, h: Int, width: Int) -> Int {
         let byBytes = max(1, chunkBytes / max(1, width * w.k * 4))
@@ -34,29 +32,23 @@ final class CausalConv {
         (w.kt == 1 && w.ks == 1) ? 0 : rows(w, h: h, width: width) * width * w.k
     }
 
-    init(_ w: ConvWeights, h: Int, width: Int, scratch: [FloatBuffer], backend: GemmBackend) {
+    init(_ w: ConvWeights, h: Int, width: Int, scratch: [FloatBuffer]) {
         self.w = w
-        self.backend = backend
         self.h = h
         self.width = width
         self.scratch = scratch
         rowsPerBand = Self.rows(w, h: h, width: width)
-        let ring = w.kt > 1 ? FloatBuffer(count: (w.kt - 1) * h * width * w.cin) : nil
-        self.ring = ring
+        history = ConvHistory(kt: w.kt, frameCount: h * width * w.cin)
         sources = .allocate(capacity: w.kt)
-        sources.initialize(repeating: ring?.data ?? scratch[0].data, count: w.kt)
+        sources.initialize(repeating: scratch[0].data, count: w.kt)
     }
 
     deinit { sources.deallocate() }
 
-    func reset() {
-        ring?.zero()
-        head = 0
-    }
+    func reset() { history.reset() }
 
-    /// out (h, w, cout) = conv(x (h, w, cin) and the past) + bias (+ residual (h, w, cout)).
-    func forward(_ x: Frame, into out: Frame, residual: Frame? = nil) {
-        setSources(x)
+    func forward(_ x: Frame, into out: Frame, residual: Frame?) {
+        for dt in 0..<w.kt { sources[dt] = history.frame(dt, current: x.data) }
         let bands = (h + rowsPerBand - 1) / rowsPerBand
         let direct = w.kt == 1 && w.ks == 1
         Parallel.forEachDynamic(bands, workers: scratch.count) { band, worker in
@@ -66,27 +58,14 @@ final class CausalConv {
             Elementwise.fillRows(c, rows: m, width: w.cout, bias: w.bias.data,
                                  residual: residual.map { UnsafePointer($0.data + first * w.cout) })
             if direct {
-                Gemm.run(backend, m: m, n: w.cout, k: w.cin, a: x.data + first * w.cin, b: w.weight.data, c: c, beta: 1)
+                Gemm.run(.openblas, m: m, n: w.cout, k: w.cin, a: x.data + first * w.cin, b: w.weight.data, c: c, beta: 1)
             } else {
                 let s = scratch[worker].data
                 im2col(rows: y0..<y1, into: s)
-                Gemm.run(backend, m: m, n: w.cout, k: w.k, a: s, b: w.weight.data, c: c, beta: 1)
+                Gemm.run(.openblas, m: m, n: w.cout, k: w.k, a: s, b: w.weight.data, c: c, beta: 1)
             }
         }
-        if let ring {
-            let frame = h * width * w.cin
-            (ring.data + head * frame).update(from: x.data, count: frame)
-            head = (head + 1) % (w.kt - 1)
-        }
-    }
-
-    /// The kt input frames of this step, oldest first: kt-1 from the ring, then x.
-    private func setSources(_ x: Frame) {
-        let kt = w.kt, frameSize = h * width * w.cin
-        if let ring {
-            for i in 0..<(kt - 1) { sources[i] = ring.data + ((head + i) % (kt - 1)) * frameSize }
-        }
-        sources[kt - 1] = x.data
+        history.push(x.data)
     }
 
     /// dst (rows*w, K) rows = (dt, dy, dx, ci) patches for output rows `rows`; dt = kt-1 is the current frame.
