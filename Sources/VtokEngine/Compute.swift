@@ -47,4 +47,26 @@ public enum Compute {
 
     /// The library sessions created now use: setBackend's value, or oneDNN.
     public static var backend: ComputeBackend { ComputeBackend.allCases[chosenBackend.load(ordering: .relaxed)] }
+
+    /// Checks that `backend` can build and run a convolution in this process, so a command can fail at start
+    /// with a clear reason instead of at its first session. oneDNN generates its kernels at run time, which a
+    /// W^X policy (systemd's MemoryDenyWriteExecute=yes, PR_SET_MDWE) forbids. Costs a few milliseconds.
+    public static func verify(_ backend: ComputeBackend) throws(EngineError) {
+        guard backend == .onednn else { return }
+        // A 3x3 conv 16 -> 16 over 8x8 and 2 frames: large enough that oneDNN picks its JIT kernels, as for the model.
+        let (c, side) = (16, 8)
+        let weight = FloatBuffer((0..<(2 * 9 * c * c)).map { Float($0 % 7) * 0.125 })
+        let conv = try OneDNNConv(ConvWeights(cin: c, cout: c, kt: 2, ks: 3, weight: weight,
+                                              bias: FloatBuffer(count: c)),
+                                  h: side, width: side, accumulates: false, streams: try OneDNNStreams(count: 1))
+        let x = FloatBuffer([Float](repeating: 1, count: side * side * c)), out = FloatBuffer(count: side * side * c)
+        conv.forward(Frame(h: side, w: side, c: c, data: x.data), into: Frame(h: side, w: side, c: c, data: out.data))
+        // Centre pixel, current frame only (the past is zeros): sum over 3x3 taps of dt = 1 and all cin.
+        var want: Float = 0
+        for tap in 0..<9 { for ci in 0..<c { want += weight.data[((9 + tap) * c + ci) * c] } }
+        let got = out.data[(3 * side + 3) * c]
+        guard abs(got - want) <= 1e-4 * abs(want) else {
+            throw .backendFailed("oneDNN's convolution gave \(got) where \(want) was expected")
+        }
+    }
 }

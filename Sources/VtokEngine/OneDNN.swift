@@ -17,8 +17,16 @@ enum OneDNN {
     }
 
     static func check(_ status: dnnl_status_t, _ what: @autoclosure () -> String) throws(EngineError) {
-        guard status == dnnl_success else {
-            throw .backendFailed("oneDNN could not \(what()) (dnnl_status_t \(status.rawValue))")
+        guard status == dnnl_success else { throw .backendFailed("oneDNN could not \(what()): \(name(status))") }
+    }
+
+    static func name(_ status: dnnl_status_t) -> String {
+        switch status {
+        case dnnl_out_of_memory: return "out of memory"
+        case dnnl_invalid_arguments: return "invalid arguments"
+        case dnnl_unimplemented: return "no implementation"
+        case dnnl_runtime_error: return "runtime error (kernel generation or execution failed)"
+        default: return "status \(status.rawValue)"
         }
     }
 

@@ -14,6 +14,15 @@ struct ModelOptions: ParsableArguments {
     /// Loads the weights and selects the compute library for the sessions this command creates.
     func load() throws -> VtokModel {
         Compute.setBackend(backend)
+        do {
+            try Compute.verify(backend)
+        } catch {
+            var why = "\(error)"
+            if case let .backendFailed(message) = error { why = message }
+            throw CLIError("the \(backend.rawValue) backend cannot run here: \(why). oneDNN generates its kernels at "
+                           + "run time, which a W^X policy (systemd's MemoryDenyWriteExecute=yes) forbids: allow it, "
+                           + "or pass --backend openblas")
+        }
         guard let path = model ?? DefaultModel.path() else {
             throw CLIError("no model found: pass --model PATH or set VTOK_MODEL (looked in \(DefaultModel.candidates().joined(separator: ", ")))")
         }

@@ -1,0 +1,49 @@
+// `--backend`: both compute libraries tokenise the same clip to (nearly always) the same tokens, and a process
+// that may not generate code at run time (a W^X policy such as systemd's MemoryDenyWriteExecute=yes) gets one
+// clear line at start from the oneDNN backend, while the OpenBLAS backend still works there.
+import Foundation
+import XCTest
+import VtokStream
+
+final class BackendTests: CLITestCase {
+    func testBothBackendsGiveTheSameTokens() throws {
+        let clip = try clip("clip.nut", size: "64x48", frames: 13, codec: "ffv1")
+        var streams: [ParsedStream] = []
+        for backend in ["onednn", "openblas"] {
+            let r = try vtok(["encode", clip, "--model", CLI.tinyModel, "--backend", backend])
+            assertSuccess(r)
+            let s = ParsedStream(r.stdout)
+            s.assertWellFormed()
+            XCTAssertEqual(s.frames.count, 4, backend)
+            streams.append(s)
+        }
+        // The libraries sum in different orders; a token may differ only where a value sits on a rounding boundary.
+        let a = streams[0].frames.flatMap(\.tokens), b = streams[1].frames.flatMap(\.tokens)
+        XCTAssertEqual(a.count, b.count)
+        let differing = zip(a, b).filter { $0 != $1 }.count
+        XCTAssertLessThanOrEqual(differing, a.count / 1000, "\(differing) of \(a.count) tokens differ")
+    }
+
+    func testNoRunTimeCodeGenerationIsReportedAtStart() throws {
+        // PR_SET_MDWE (Linux 6.3+) with PR_MDWE_REFUSE_EXEC_GAIN: what MemoryDenyWriteExecute=yes enforces.
+        let python = "/usr/bin/python3"
+        guard FileManager.default.isExecutableFile(atPath: python) else { throw XCTSkip("needs \(python)") }
+        let wrapper = """
+            import ctypes, os, sys
+            if ctypes.CDLL(None, use_errno=True).prctl(65, 1, 0, 0, 0) != 0: sys.exit(77)
+            os.execv(sys.argv[1], sys.argv[1:])
+            """
+        let clip = try clip("clip.nut", size: "48x32", frames: 5, codec: "ffv1")
+        let out = path("out.vtok")
+        let denied = try run(python, ["-c", wrapper, vtok, "encode", clip, "--model", CLI.tinyModel, "-o", out])
+        if denied.status == 77 { throw XCTSkip("this kernel has no PR_SET_MDWE") }
+        assertReported(denied, status: 1, mentions: "--backend openblas")
+        XCTAssertTrue(denied.stderr.contains("MemoryDenyWriteExecute"), denied.summary)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out), "no output may be written when the engine cannot start")
+
+        let allowed = try run(python, ["-c", wrapper, vtok, "encode", clip, "--model", CLI.tinyModel, "-o", out,
+                                       "--backend", "openblas"])
+        assertSuccess(allowed)
+        ParsedStream(try readBytes(out)).assertWellFormed()
+    }
+}
