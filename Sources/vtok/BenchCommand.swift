@@ -1,14 +1,15 @@
-// `vtok bench`: how fast the engine encodes and decodes on this machine, against sgemm peak and, with
-// --reference, against the PyTorch fp32 reference (training/bench_reference.py) on the same weights.
+// `vtok bench`: how fast the engine encodes and decodes on this machine, against the sgemm peak of each compute
+// library and, with --reference, against the PyTorch fp32 reference (training/bench_reference.py) on the same
+// weights.
 //
-//   $ vtok bench --seconds 10 --threads 2 --reference
-//   vtok-4x8x8 at 256x256, 2 threads, OpenBLAS Haswell
-//   encode  111.8 fps   103.3 GFLOP/s  (82% of sgemm peak 125.7 GFLOP/s)
-//   decode   24.7 fps   102.7 GFLOP/s  (82%)
-//   cpu time per frame: encode 8.90 ms, decode 38.96 ms (all threads; little affected by other load)
-//   note: this CPU can run OpenBLAS's faster SKYLAKEX kernels: set OPENBLAS_CORETYPE=SKYLAKEX
-//   pytorch reference: encode 6.7 fps, decode 5.1 fps -> vtok is 16.64x / 4.81x
-// (2 cores shared with a PyTorch training run, about one core free; sgemm peak measured in the same run)
+//   $ vtok bench --seconds 8 --reference
+//   vtok-4x8x8 at 256x256, 2 threads, oneDNN 2.6.3 (brgconv:avx512_core, brgconv_1x1:avx512_core)
+//   encode  357.9 fps   330.4 GFLOP/s  (73% of sgemm peak 453.3 GFLOP/s)
+//   decode   91.7 fps   381.5 GFLOP/s  (84%)
+//   cpu time per frame: encode 4.95 ms, decode 20.01 ms (all threads; little affected by other load)
+//   sgemm peak of the other library (--backend): OpenBLAS Haswell 232.2 GFLOP/s
+//   pytorch reference: encode 110.4 fps, decode 29.7 fps -> vtok is 3.24x / 3.09x
+// (the development machine, idle; docs/performance.md)
 
 import ArgumentParser
 import Foundation
@@ -20,11 +21,13 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure streaming encode/decode speed on synthetic frames.",
         discussion: """
             Encodes frames one at a time and decodes one latent at a time for --seconds each, then measures \
-            a 1024x1024x1024 sgemm in the same process. Numbers depend on what else the machine is running.
+            a 1024x1024x1024 sgemm of each compute library in the same process. Numbers depend on what else \
+            the machine is running.
 
             Examples:
               vtok bench --seconds 10 --threads 2
               vtok bench --reference --json
+              vtok bench --backend openblas
             """)
 
     @OptionGroup var modelOptions: ModelOptions

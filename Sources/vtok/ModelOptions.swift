@@ -7,7 +7,7 @@ struct ModelOptions: ParsableArguments {
                                             valueName: "path"))
     var model: String?
 
-    @Option(name: .long, help: ArgumentHelp("Convolution library: onednn (default) or openblas (im2col + sgemm).",
+    @Option(name: .long, help: ArgumentHelp("Convolution library: onednn, or openblas (im2col + sgemm).",
                                             valueName: "library"))
     var backend: ComputeBackend = .onednn
 

@@ -46,4 +46,25 @@ final class BackendTests: CLITestCase {
         assertSuccess(allowed)
         ParsedStream(try readBytes(out)).assertWellFormed()
     }
+
+    /// `vtok bench --json` reports the backend, its kernels, both libraries' sgemm peaks and a speed.
+    func testBenchReportsEachBackend() throws {
+        for backend in ["onednn", "openblas"] {
+            let r = try vtok(["bench", "--json", "--seconds", "0.2", "--size", "64x48", "--model", CLI.tinyModel,
+                              "--backend", backend, "--threads", "2"])
+            assertSuccess(r)
+            let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout)) as? [String: Any], r.stdoutText)
+            XCTAssertEqual(json["backend"] as? String, backend)
+            XCTAssertEqual(json["threads"] as? Int, 2)
+            let kernels = try XCTUnwrap(json["kernels"] as? [String])
+            XCTAssertFalse(kernels.isEmpty)
+            if backend == "openblas" { XCTAssertEqual(kernels, ["im2col+sgemm"]) }
+            let peaks = try XCTUnwrap(json["sgemmPeakGFLOPSByLibrary"] as? [String: Double])
+            XCTAssertEqual(Set(peaks.keys), ["onednn", "openblas"])
+            XCTAssertTrue(peaks.values.allSatisfy { $0 > 0 }, "\(peaks)")
+            XCTAssertEqual(json["sgemmPeakGFLOPS"] as? Double, peaks[backend])
+            XCTAssertGreaterThan(json["encodeFPS"] as? Double ?? 0, 0)
+            XCTAssertGreaterThan(json["decodeFPS"] as? Double ?? 0, 0)
+        }
+    }
 }
