@@ -3,8 +3,8 @@
 //
 //   onednn    oneDNN 2.6 convolution primitives (Debian libdnnl2), weights reordered once into the layout the
 //             chosen kernel wants, one primitive per band of rows and temporal tap (OneDNNConv). The default:
-//             on the development machine it is 1.8x (encode) and 2.1x (decode) the OpenBLAS path
-//             (docs/performance.md).
+//             on the development machine it is 1.8x (encode) and 2.1x (decode) the OpenBLAS path on AVX2
+//             kernels, 1.2x on OpenBLAS's autodetected AVX-512 ones (docs/performance.md).
 //   openblas  im2col + cblas_sgemm from OpenBLAS (Debian libopenblas0), kernels chosen by OpenBLAS at load
 //             (GemmConv).
 //
