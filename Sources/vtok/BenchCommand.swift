@@ -84,6 +84,9 @@ struct BenchCommand: ParsableCommand {
             r.sgemmPeakGFLOPSByLibrary[b.rawValue].map { String(format: "%@ %.1f GFLOP/s", b.description, $0) }
         }
         if !others.isEmpty { print("sgemm peak of the other library (--backend): \(others.joined(separator: ", "))") }
+        if r.backend == .onednn, r.kernels.contains(where: { $0.hasPrefix("ref") || $0.contains(":ref") }) {
+            print("note: oneDNN has no optimised kernel for this CPU and runs its reference code: try --backend openblas")
+        }
         if r.backend == .openblas, let better = Gemm.preferredOpenBLASCore {
             print("note: this CPU can run OpenBLAS's faster \(better) kernels: set OPENBLAS_CORETYPE=\(better)")
         }
