@@ -1,6 +1,6 @@
-// The engine's own threads. GEMMs run single-threaded inside oneDNN or OpenBLAS (Gemm); the engine splits each
-// conv into bands of image rows and hands bands to workers dynamically, so a core stolen by another process only
-// slows its share. Work is divided by index only: results never depend on the thread count or on scheduling.
+// The engine's own threads. Convolutions run single-threaded inside oneDNN or OpenBLAS (see Compute); the engine
+// splits each conv into bands of image rows and hands bands to workers dynamically, so a core stolen by another
+// process only slows its share. Work is divided by index only: results never depend on the thread count or on scheduling.
 
 import Dispatch
 import Synchronization
