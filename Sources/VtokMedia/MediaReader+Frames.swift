@@ -35,7 +35,7 @@ extension MediaReader {
                                            crop: options.crop)
             let fullRange = f.color_range == AVCOL_RANGE_JPEG || decodedFormat != pixelFormat
             scaler = try FrameScaler(source: size, pixelFormat: pixelFormat, plan: plan,
-                                     algorithm: options.scaling, fullRange: fullRange)
+                                     algorithm: options.scaling, fullRange: fullRange, colorspace: f.colorspace)
             info.sourceSize = size
             info.outputSize = plan.output
         }

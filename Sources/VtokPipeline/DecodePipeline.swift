@@ -107,7 +107,8 @@ struct DecodeRun {
     private mutating func start(_ h: StreamHeader) -> Bool {
         if let old = header, old.segment == h.segment, old.streamID == h.streamID { return true }   // a repeat
         let m = pipeline.model
-        if !pipeline.allowModelMismatch, h.weightsSHA256 != m.sha256 || h.levels != m.config.fsqLevels {
+        if !pipeline.allowModelMismatch,
+           !m.decodes(encoderSHA256: h.encoderSHA256, weightsSHA256: h.weightsSHA256) || h.levels != m.config.fsqLevels {
             summary.failure = .modelMismatch(stream: "\(h.modelName) (sha256 \(hex(h.weightsSHA256).prefix(12)))",
                                              loaded: "\(m.name) (sha256 \(m.sha256Hex.prefix(12)))")
             return false

@@ -31,6 +31,11 @@ enum Fixtures {
     }
 
     static func tinyCases() throws -> SafeTensors { try SafeTensors(bytes: bytes("tiny-cases.safetensors")) }
+
+    /// The tiny encoder with a version-2 decoder (nested d2t; training/fixtures.py `tiny_config_v2`).
+    static func tinyModelD2() throws -> VtokModel { try VtokModel(bytes: bytes("tiny-model-d2.safetensors")) }
+
+    static func tinyD2Cases() throws -> SafeTensors { try SafeTensors(bytes: bytes("tiny-d2-cases.safetensors")) }
 }
 
 /// Deterministic synthetic frames, (n, h, w, 3) as n arrays.

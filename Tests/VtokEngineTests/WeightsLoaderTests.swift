@@ -135,8 +135,16 @@ final class WeightsLoaderTests: XCTestCase {
         XCTAssertEqual(SafeTensors.halfToFloat(0x0001), Float(sign: .plus, exponent: -24, significand: 1))
     }
 
-    func testConfigVersion2() throws {
-        expect(try editedConfig { $0["version"] = 2 }, .unsupportedConfigVersion(2))
+    func testConfigVersion3() throws {
+        expect(try editedConfig { $0["version"] = 3 }, .unsupportedConfigVersion(3))
+    }
+
+    func testD2TNeedsVersion2() throws {
+        expect(try editedConfig { cfg in
+            var dec = try XCTUnwrap(cfg["decoder"] as? [Any])
+            dec.insert(["op": "d2t", "f": 1], at: 1)
+            cfg["decoder"] = dec
+        }, .badConfig("op d2t needs config version 2"))
     }
 
     func testUnknownOp() throws {

@@ -110,7 +110,7 @@ final class StreamDamageTests: XCTestCase {
         bytes += PacketHeader.encode(type: .tokens, flags: [], sequence: 1, pts: 0,
                                      payload: TokenFrame(latentIndex: 0, frameIndex: 0, pts: [0], tokens: [1]).encodePayload())
         let (out, _) = readAll(bytes)
-        XCTAssertEqual(out[0], .thrown(.unsupportedVersion(major: 2, minor: 0)))
+        XCTAssertEqual(out[0], .thrown(.unsupportedVersion(major: 2, minor: StreamFormat.versionMinor)))
         guard case .event(.skipped(_, .missingHeader)) = out[1] else { return XCTFail("\(out)") }
     }
 
