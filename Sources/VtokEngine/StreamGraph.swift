@@ -70,7 +70,12 @@ final class StreamGraph {
         self.streams = streams
         let scratch = scratch
         var kernels: Set<String> = []
+        let algorithm = Compute.convAlgorithm
         func conv(_ cw: ConvWeights, _ x: Frame, accumulates: Bool = false) throws(EngineError) -> any CausalConvolution {
+            if algorithm.usesWinograd(cw) {
+                kernels.insert("winograd2x2+\(backend == .onednn ? "dnnl" : "openblas")_sgemm")
+                return WinogradConv(cw, h: x.h, width: x.w, library: backend, workers: workers)
+            }
             guard let streams else {
                 kernels.insert("im2col+sgemm")
                 return GemmConv(cw, h: x.h, width: x.w, scratch: scratch)

@@ -88,4 +88,4 @@ def read_frames(path: str, size="short256", crop: bool = False, max_frames: int 
     if n == 0:
         raise ValueError(f"no frames decoded from {path}")
     frames = np.frombuffer(raw[:n * ow * oh * 3], dtype=np.uint8).reshape(n, oh, ow, 3)
-    return np.ascontiguousarray(frames[::step][:max_frames] if max_frames else frames[::step])
+    return np.array(frames[::step][:max_frames] if max_frames else frames[::step])        # a writable copy
