@@ -30,6 +30,14 @@ public struct StreamReader: Sendable {
     private var lastWasEnd = false
     private var pending: [Result<StreamEvent, StreamError>] = []
     private var pendingIndex = 0
+    private var crcs = CRCIndex()            // packet CRCs in constant work per candidate (§6.1, §8)
+    private var headerCRCBytes = 0
+
+    /// Bytes read to compute CRCs so far: packet headers, checkpoints and candidates' unaligned ends. At most
+    /// 41 per byte fed (§8 "resync work"), whatever the bytes are: a candidate starts at a sync (at most one
+    /// per 4 bytes) and costs 28 bytes of header CRC plus at most 128 bytes read directly; checkpoints read
+    /// each byte at most twice.
+    public var checksummedBytes: Int { crcs.checksummedBytes + headerCRCBytes }
 
     public init() {}
 
@@ -38,6 +46,7 @@ public struct StreamReader: Sendable {
         if position > 0 && position >= buffer.count / 2 {
             buffer.removeFirst(position)
             position = 0
+            crcs.reset()
         }
         buffer.append(contentsOf: bytes)
     }
@@ -99,6 +108,7 @@ public struct StreamReader: Sendable {
             if i > position { skip(i - position, .badMagic) }
             // Step 2: the packet header.
             guard let parsed = PacketHeader.parse(buffer, at: position) else { return nil }
+            headerCRCBytes += 28
             let header: PacketHeader
             switch parsed {
             case .failure(let e):
@@ -111,10 +121,11 @@ public struct StreamReader: Sendable {
                 skip(1, .packetTooLarge(length: header.length))
                 continue
             }
-            // Step 3: the whole packet and its CRC.
+            // Step 3: the whole packet and its CRC. Candidates overlap after damage (one may start every 4 bytes
+            // inside a claimed 16 MiB): the index gives each one's CRC in constant work, so resync stays linear.
             let end = position + StreamFormat.packetHeaderSize + Int(header.length)
             guard buffer.count >= end + StreamFormat.packetTrailerSize else { return nil }
-            guard CRC32C.checksum(buffer[position..<end]) == buffer.loadLE(UInt32.self, at: end) else {
+            guard crcs.checksum(buffer, position..<end) == buffer.loadLE(UInt32.self, at: end) else {
                 skip(1, .crcMismatch(sequence: header.sequence))
                 continue
             }
