@@ -69,8 +69,8 @@ public final class DecodePipeline {
                 state.summary.failure = .output("reading the token stream: \(error)")
                 break
             }
-            if n == 0 { break }
-            reader.feed(buffer[0..<n])
+            if n == 0 { reader.endInput() }
+            else { reader.feed(buffer[0..<n]) }
             while true {
                 let event: StreamEvent?
                 do { event = try reader.next() } catch {
@@ -80,6 +80,7 @@ public final class DecodePipeline {
                 guard let event else { break }
                 if !state.handle(event) { break outer }
             }
+            if n == 0 { break }
         }
         if state.summary.failure == nil, state.summary.end == nil, let problem = reader.finish() {
             state.summary.truncated = true

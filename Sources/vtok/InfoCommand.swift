@@ -40,6 +40,8 @@ struct InfoCommand: ParsableCommand {
                 reader.feed(buffer[0..<n])
                 while let event = try reader.next() { stats.add(event) }
             }
+            reader.endInput()
+            while let event = try reader.next() { stats.add(event) }
         } catch {
             Terminal.error("\(input): \(error)")
             throw ExitCode(ExitCodes.failure)

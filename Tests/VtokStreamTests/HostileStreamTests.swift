@@ -57,6 +57,7 @@ final class HostileStreamTests: XCTestCase {
                     if case .skipped(let n, _) = e { skipped += n }
                 }
             }
+            print("resync: \(r.checksummedBytes) bytes of CRC for \(bytes.count) bytes fed (chunk \(chunk))")
             XCTAssertEqual(frames, 4, "every packet of the real stream is found")
             XCTAssertEqual(skipped, junk)
             XCTAssertLessThanOrEqual(r.checksummedBytes, 41 * bytes.count, "CRC work per byte fed (§8)")
@@ -88,5 +89,24 @@ final class HostileStreamTests: XCTestCase {
         }
         // max after 0: max-1 missing; 0 after max: the wrapped next one; max-1 after 0; 5 after max-1: backwards.
         XCTAssertEqual(gaps, [UInt64.max - 1, UInt64.max - 2, 0])
+    }
+    /// One fake header claiming 16 MiB before a 1 KB stream hid the whole stream (the reader waited for bytes
+    /// that never came). After `endInput()` the claim is invalid and the packets after it are found (§6.2).
+    func testClaimPastTheEndOfInputDoesNotHideTheStream() throws {
+        let real = try Reference.basic()
+        let fake = Self.fakeHeader(length: UInt32(StreamFormat.maxPayloadLength))
+        var r = StreamReader()
+        r.feed(fake + real)
+        var frames = 0, ended = false
+        while let e = try r.next() { if case .tokens = e { frames += 1 } }
+        XCTAssertEqual(frames, 0, "while input may still come, the reader waits for the claimed packet")
+        r.endInput()
+        while let e = try r.next() {
+            if case .tokens = e { frames += 1 }
+            if case .end = e { ended = true }
+        }
+        XCTAssertEqual(frames, 4)
+        XCTAssertTrue(ended)
+        XCTAssertNil(r.finish())
     }
 }
