@@ -64,20 +64,10 @@ struct InfoCommand: ParsableCommand {
                 throw ExitCode(ExitCodes.outputFailure)
             }
         }
-        if let damage = Self.damage(stats) {
+        if let damage = stats.damage {
             Terminal.error("\(input): \(damage)")
             throw ExitCode(ExitCodes.failure)
         }
-    }
-
-    /// The one line for a stream that is truncated or had corrupt bytes (exit 1), nil when it is intact.
-    static func damage(_ s: StreamStats) -> String? {
-        guard s.truncated || s.corruptBytes > 0 else { return nil }
-        var parts: [String] = []
-        if s.corruptBytes > 0 { parts.append("\(s.corruptBytes) corrupt bytes skipped") }
-        if s.missingPackets > 0 { parts.append("\(s.missingPackets) packets missing") }
-        if s.truncated { parts.append("truncated (no END packet)") }
-        return "damaged token stream: " + parts.joined(separator: ", ")
     }
 
     private func text(_ s: StreamStats) -> String {

@@ -39,6 +39,16 @@ struct StreamStats {
         }
     }
 
+    /// The one line for a stream that is truncated or had corrupt bytes (exit 1), nil when it is intact.
+    var damage: String? {
+        guard truncated || corruptBytes > 0 else { return nil }
+        var parts: [String] = []
+        if corruptBytes > 0 { parts.append("\(corruptBytes) corrupt bytes skipped") }
+        if missingPackets > 0 { parts.append("\(missingPackets) packets missing") }
+        if truncated { parts.append("truncated (no END packet)") }
+        return "damaged token stream: " + parts.joined(separator: ", ")
+    }
+
     var tokens: Int { counts.reduce(0, +) }
     var distinctCodes: Int { counts.filter { $0 > 0 }.count }
 
