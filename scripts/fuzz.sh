@@ -40,7 +40,8 @@ seeds() {
             for f in samples/sample.vtok python/tests/data/*.vtok; do printf '\003' | cat - "$f" > "$dir/$(basename "$f")"; done
             for f in Tests/Fixtures/fuzz/stream/*; do [ -f "$f" ] && cp "$f" "$dir/"; done ;;
         safetensors)
-            cp Tests/VtokEngineTests/Fixtures/tiny-model.safetensors "$dir/" ;;
+            cp Tests/VtokEngineTests/Fixtures/tiny-model.safetensors "$dir/"     # deep only with FUZZ_MAX_LEN=1048576
+            cp Tests/Fixtures/fuzz/safetensors/* "$dir/" ;;
         media)
             local tmp; tmp=$(mktemp -d)
             ffmpeg -hide_banner -loglevel error -f lavfi -i testsrc2=size=32x24:rate=5 -frames:v 3 -pix_fmt yuv420p \
@@ -63,7 +64,9 @@ run() {
     mkdir -p "$corpus"
     seed=$(seeds "$t")
     local max=${FUZZ_MAX_LEN:-2048}         # real streams are larger; short inputs keep the rate at ~2,000/s
-    "$out/$t" "$corpus" "$seed" -max_len=$max -artifact_prefix="$out/crashes/$t-" -print_final_stats=1 "$@"
+    local dict=()
+    [ -f "Fuzz/$t.dict" ] && dict=(-dict="Fuzz/$t.dict")
+    "$out/$t" "$corpus" "$seed" "${dict[@]}" -max_len=$max -artifact_prefix="$out/crashes/$t-" -print_final_stats=1 "$@"
 }
 
 case ${1:-all} in
