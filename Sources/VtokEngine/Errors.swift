@@ -31,6 +31,8 @@ public enum WeightsError: Error, Equatable, Sendable {
     case wrongShape(tensor: String, expected: [Int], found: [Int])
     /// A tensor has a dtype the engine does not load (F32, F16 and BF16 are supported).
     case unsupportedDType(tensor: String, dtype: String)
+    /// A tensor holds a NaN or an infinity (at flat `index`): the weights are damaged.
+    case nonFiniteValue(tensor: String, index: Int)
 }
 
 /// Why a session rejected its input.

@@ -32,9 +32,13 @@ struct FSQ {
         for p in 0..<n {
             var token = 0
             for i in 0..<c {
-                let bounded = tanhf(z[p * c + i] + shift[i]) * halfL[i] - offset[i]
+                // tanh bounds any finite or infinite z; a NaN (from damaged input or weights) becomes 0, the
+                // middle code, rather than a trap in Int(_:).
+                var bounded = tanhf(z[p * c + i] + shift[i]) * halfL[i] - offset[i]
+                if bounded.isNaN { bounded = 0 }
                 continuous?[p * c + i] = bounded / halfWidth[i]
-                let code = min(max(Int(bounded.rounded(.toNearestOrEven) + halfWidth[i]), 0), levels[i] - 1)
+                let level = min(max(bounded.rounded(.toNearestOrEven) + halfWidth[i], 0), Float(levels[i] - 1))
+                let code = Int(level)
                 token += code * basis[i]
             }
             tokens[p] = UInt16(truncatingIfNeeded: token)

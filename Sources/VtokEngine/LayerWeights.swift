@@ -41,7 +41,10 @@ struct WeightReader {
         guard let e = file.entries[name] else { throw .missingTensor(name) }
         guard e.shape == shape else { throw .wrongShape(tensor: name, expected: shape, found: e.shape) }
         used.insert(name)
-        return FloatBuffer(try file.floats(name))
+        let values = try file.floats(name)
+        // A flipped exponent bit or a diverged export: NaN and infinities would reach FSQ; refuse them here.
+        if let i = values.firstIndex(where: { !$0.isFinite }) { throw .nonFiniteValue(tensor: name, index: i) }
+        return FloatBuffer(values)
     }
 
     mutating func conv(_ name: String, cin: Int, cout: Int, kt: Int, ks: Int) throws(WeightsError) -> ConvWeights {

@@ -68,9 +68,12 @@ public struct ModelConfig: Equatable, Sendable {
         }
         guard let levelsAny = raw["fsq_levels"] as? [Any] else { throw .badConfig("fsq_levels missing") }
         let levels = levelsAny.compactMap(Self.int)
-        guard levels.count == levelsAny.count, !levels.isEmpty, levels.allSatisfy({ $0 >= 2 && $0 <= 1 << 16 }),
-              levels.reduce(1, { $0 * $1 }) <= 1 << 16
-        else { throw .badConfig("fsq_levels must be integers >= 2 with a product <= 65536") }
+        // Each level 2...65535 and at most 16 of them, as a stream header carries them (docs/token-stream.md
+        // §4.1); the product is checked as it grows, so no list of levels can overflow it.
+        guard levels.count == levelsAny.count, (1...16).contains(levels.count),
+              levels.allSatisfy({ (2...65_535).contains($0) }),
+              levels.reduce(1, { $0 > 1 << 16 ? $0 : $0 * $1 }) <= 1 << 16
+        else { throw .badConfig("fsq_levels must be 1 to 16 integers in 2...65535 with a product <= 65536") }
         guard let tf = Self.int(raw["temporal_factor"]), let sf = Self.int(raw["spatial_factor"]),
               (1...64).contains(tf), (1...256).contains(sf)
         else { throw .badConfig("temporal_factor or spatial_factor missing or out of range") }

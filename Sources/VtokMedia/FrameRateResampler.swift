@@ -44,7 +44,8 @@ public struct FrameRateResampler<Item> {
             return []
         }
         var out: [(item: Item, pts: Int64)] = []
-        if s &- nextSlot > maxFill {   // discontinuity: show the previous once, then continue at the new slot
+        let (gap, overflow) = s.subtractingReportingOverflow(nextSlot)
+        if s > nextSlot && (overflow || gap > maxFill) {   // discontinuity: show the previous once, go on at the new slot
             out.append((previous, nextSlot))
             nextSlot = s
         }
@@ -60,7 +61,7 @@ public struct FrameRateResampler<Item> {
     public mutating func flush() -> [(item: Item, pts: Int64)] {
         guard let last = pending else { return [] }
         pending = nil
-        defer { nextSlot += 1 }
+        defer { if nextSlot < .max { nextSlot += 1 } }     // pts from outside may saturate at Int64.max
         return [(last, nextSlot)]
     }
 }

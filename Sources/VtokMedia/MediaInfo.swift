@@ -16,4 +16,7 @@ public struct MediaInfo: Sendable, Equatable {
     public var timeBase: Rational
     /// Whether low-latency settings are in effect.
     public var isLive: Bool
+    /// The container's display rotation in degrees counter-clockwise (a phone's portrait video: 90 or -90), 0
+    /// when there is none. vtok does not apply it: frames are tokenised as stored (see `vtok encode`'s note).
+    public var rotation: Int = 0
 }

@@ -59,6 +59,26 @@ public enum MediaLog {
         state.lock.unlock()
         var text = line
         while text.last == "\n" { text.removeLast() }
+        if MediaLogLevel(av: level) <= .error, let capture = Thread.current.threadDictionary[captureKey] as? Capture,
+           capture.lines.count < 16 {
+            capture.lines.append(text.range(of: "] ").map { String(text[$0.upperBound...]) } ?? text)
+        }
         handler?(MediaLogLevel(av: level), text)
+    }
+
+    private final class Capture { var lines: [String] = [] }
+    private static let captureKey = "vtok.MediaLog.capture"
+
+    /// Runs `body` and returns the error lines FFmpeg logged on this thread meanwhile, without their
+    /// "[name @ 0x...] " prefix: some causes are only said there (a y4m of 100000x100000 fails to open with
+    /// EBUSY; the log says "Picture size 100000x100000 is invalid"). Empty when no handler is installed.
+    static func errors<T>(during body: () throws -> T) rethrows -> (T, [String]) {
+        let capture = Capture()
+        let dict = Thread.current.threadDictionary
+        let outer = dict[captureKey]
+        dict[captureKey] = capture
+        defer { dict[captureKey] = outer }
+        let result = try body()
+        return (result, capture.lines)
     }
 }

@@ -41,10 +41,13 @@ extension MediaReader {
             context.pointee.flags |= AVFMT_FLAG_NOBUFFER
         }
         var contextOrNil: UnsafeMutablePointer<AVFormatContext>? = context
-        let opened = avformat_open_input(&contextOrNil, url, inputFormat, &dict)
+        let (opened, logged) = MediaLog.errors { avformat_open_input(&contextOrNil, url, inputFormat, &dict) }
         // On failure avformat_open_input frees the context and sets it to NULL.
         guard opened >= 0, let openedContext = contextOrNil else {
-            throw MediaError.cannotOpen(url: url, FFmpegError(function: "avformat_open_input", code: opened))
+            var error = FFmpegError(function: "avformat_open_input", code: opened)
+            // The demuxer's own words when it gave them: its return code can mislead (EBUSY for a bad size).
+            if let said = logged.first, !said.isEmpty { error.message = said }
+            throw MediaError.cannotOpen(url: url, error)
         }
         context = openedContext
         let info = avformat_find_stream_info(context, nil)

@@ -172,7 +172,11 @@ public final class MediaWriter: @unchecked Sendable {
         if rows < 0 { throw MediaError.ffmpeg(FFmpegError(function: "sws_scale", code: rows)) }
         // Frame numbers (y4m) may round two pts onto one number: keep them strictly increasing.
         var encoded = encoderPTS(pts)
-        if let lastEncoded, encoded <= lastEncoded { encoded = lastEncoded + 1 }
+        if let lastEncoded, encoded <= lastEncoded {
+            // pts come from outside (a token stream): two may saturate onto Int64.max.
+            guard lastEncoded < Int64.max else { throw MediaError.invalidFrame("pts \(pts) is out of range") }
+            encoded = lastEncoded + 1
+        }
         picture.pointee.pts = encoded
         try check(avcodec_send_frame(codec, picture), "avcodec_send_frame")
         lastPts = pts

@@ -23,7 +23,19 @@ public struct DecodeSummary: Sendable {
     public var truncated = false
     public var failure: PipelineError?
     /// True when the output is complete and the stream was intact.
-    public var isClean: Bool { failure == nil && !truncated && corruptBytes == 0 && missingPackets == 0 }
+    public var isClean: Bool {
+        failure == nil && !truncated && corruptBytes == 0 && missingPackets == 0 && shortfall == nil
+    }
+
+    /// What END says the stream carried and this decode did not write, e.g. "4 of 9 frames and 1 of 3 latent
+    /// frames missing"; nil without END or when everything arrived.
+    public var shortfall: String? {
+        guard let end else { return nil }
+        let frames = end.framesIn - framesOut, latents = end.latentFramesOut - latentsIn
+        guard frames > 0 || latents > 0 else { return nil }
+        return "\(max(frames, 0)) of \(end.framesIn) frames and \(max(latents, 0)) of \(end.latentFramesOut) latent frames"
+            + " that END counts were not decoded"
+    }
 }
 
 /// Decodes one token stream into one video. Frames leave as soon as their latent frame has arrived; each latent
@@ -36,6 +48,9 @@ public final class DecodePipeline {
     public var allowModelMismatch = false
     /// Decode the continuous latents when the stream carries them (else the tokens).
     public var preferContinuous = false
+    /// Refuse a header whose model frame is larger than this many pixels, before allocating anything for it
+    /// (the same default as encode's `maxPixels`). Bounds the memory a hostile or damaged stream can claim.
+    public var maxPixels = 3840 * 2160
 
     public init(model: VtokModel, output: MediaOutput, writerOptions: MediaWriterOptions = MediaWriterOptions()) {
         self.model = model
@@ -54,8 +69,8 @@ public final class DecodePipeline {
                 state.summary.failure = .output("reading the token stream: \(error)")
                 break
             }
-            if n == 0 { break }
-            reader.feed(buffer[0..<n])
+            if n == 0 { reader.endInput() }
+            else { reader.feed(buffer[0..<n]) }
             while true {
                 let event: StreamEvent?
                 do { event = try reader.next() } catch {
@@ -65,6 +80,7 @@ public final class DecodePipeline {
                 guard let event else { break }
                 if !state.handle(event) { break outer }
             }
+            if n == 0 { break }
         }
         if state.summary.failure == nil, state.summary.end == nil, let problem = reader.finish() {
             state.summary.truncated = true
@@ -80,6 +96,8 @@ struct DecodeRun {
     private var header: StreamHeader?
     private var session: DecoderSession?
     private var writer: MediaWriter?
+    /// Frames of a segment whose size differs from the first one's are scaled to the first one's size.
+    private var scaler: SegmentScaler?
 
     init(pipeline: DecodePipeline) { self.pipeline = pipeline }
 
@@ -94,10 +112,10 @@ struct DecodeRun {
             summary.end = info
             return false
         case .skipped(let bytes, _):
-            summary.corruptBytes += bytes
+            summary.corruptBytes = summary.corruptBytes.addingSaturating(bytes)
             return true
         case .discontinuity(_, let missing):
-            summary.missingPackets += missing
+            summary.missingPackets = summary.missingPackets.addingSaturating(missing)   // any u64 gap
             return true
         case .unknownPacket:
             return true
@@ -113,14 +131,23 @@ struct DecodeRun {
                                              loaded: "\(m.name) (sha256 \(m.sha256Hex.prefix(12)))")
             return false
         }
-        if let old = header, old.modelSize != h.modelSize {
-            summary.failure = .segmentSizeChanged(from: "\(old.modelSize)", to: "\(h.modelSize)")
+        let (pixels, overflow) = h.modelSize.width.multipliedReportingOverflow(by: h.modelSize.height)
+        guard !overflow, pixels <= pipeline.maxPixels else {
+            summary.failure = .tooManyPixels(size: "\(h.modelSize)", limit: pipeline.maxPixels)
             return false
         }
+        let sizeChanged = header.map { $0.modelSize != h.modelSize } ?? false
         header = h
         do {
-            if let s = session { s.reset() } else {
+            if let s = session, !sizeChanged { s.reset() } else {
+                // A new segment of another size (§5.3): a fresh session; its frames are scaled to the video's size.
+                session = nil
                 session = try DecoderSession(model: m, width: h.modelSize.width, height: h.modelSize.height)
+            }
+            if let writer {
+                let target = (width: writer.size.width, height: writer.size.height)
+                let source = (width: h.modelSize.width, height: h.modelSize.height)
+                scaler = source == target ? nil : SegmentScaler(from: source, to: target)
             }
             if writer == nil {
                 let size = FrameSize(width: h.modelSize.width, height: h.modelSize.height)
@@ -153,7 +180,11 @@ struct DecodeRun {
             summary.latentsIn += 1
             // Latent 0 yields 1 frame, later ones T; a final partial group keeps the first pts.count of them.
             for (frame, pts) in zip(frames.prefix(t.pts.count), t.pts) {
-                try writer.write(pixels: frame.rgb, width: h.modelSize.width, height: h.modelSize.height, pts: pts)
+                if let scaler {
+                    try writer.write(pixels: scaler.scale(frame.rgb), width: scaler.to.width, height: scaler.to.height, pts: pts)
+                } else {
+                    try writer.write(pixels: frame.rgb, width: h.modelSize.width, height: h.modelSize.height, pts: pts)
+                }
                 summary.framesOut += 1
             }
         } catch {

@@ -16,6 +16,8 @@ public enum PipelineError: Error, CustomStringConvertible {
     case segmentSizeChanged(from: String, to: String)
     /// Writing the output failed (the reader went away, disk full).
     case output(String)
+    /// A stream header declares frames larger than the decoder's `maxPixels` (nothing was allocated for them).
+    case tooManyPixels(size: String, limit: Int)
 
     public var description: String {
         switch self {
@@ -27,6 +29,8 @@ public enum PipelineError: Error, CustomStringConvertible {
         case let .segmentSizeChanged(from, to):
             return "a stream segment changes the frame size from \(from) to \(to); decode stops at the change"
         case .output(let why): return "cannot write output: \(why)"
+        case let .tooManyPixels(size, limit):
+            return "the stream declares \(size) frames, over the limit of \(limit) pixels (--max-pixels)"
         }
     }
 }

@@ -9,8 +9,13 @@
 ///     r.feed(chunk)
 ///     while let event = try r.next() { handle(event) }
 /// }
+/// r.endInput()                                       // then drain once more:
+/// while let event = try r.next() { handle(event) }
 /// if let problem = r.finish() { report(problem) }     // .truncated when END never came
 /// ```
+///
+/// `endInput()` says no more bytes will come: a candidate whose claimed packet runs past the end is then
+/// invalid (skipped by one byte, §6.2), so one fake header claiming 16 MiB cannot hide the packets after it.
 ///
 /// Damage never stops the reader: it reports `.skipped` and goes on at the next valid packet (§6.1).
 /// `next()` throws only `StreamError.unsupportedVersion` (§7); after it, reading may go on and the segment's
@@ -30,6 +35,15 @@ public struct StreamReader: Sendable {
     private var lastWasEnd = false
     private var pending: [Result<StreamEvent, StreamError>] = []
     private var pendingIndex = 0
+    private var crcs = CRCIndex()            // packet CRCs in constant work per candidate (§6.1, §8)
+    private var headerCRCBytes = 0
+    private var inputEnded = false
+
+    /// Bytes read to compute CRCs so far: packet headers, checkpoints and candidates' unaligned ends. At most
+    /// 41 per byte fed (§8 "resync work"), whatever the bytes are: a candidate starts at a sync (at most one
+    /// per 4 bytes) and costs 28 bytes of header CRC plus at most 128 bytes read directly; checkpoints read
+    /// each byte at most twice.
+    public var checksummedBytes: Int { crcs.checksummedBytes + headerCRCBytes }
 
     public init() {}
 
@@ -38,6 +52,7 @@ public struct StreamReader: Sendable {
         if position > 0 && position >= buffer.count / 2 {
             buffer.removeFirst(position)
             position = 0
+            crcs.reset()
         }
         buffer.append(contentsOf: bytes)
     }
@@ -61,6 +76,10 @@ public struct StreamReader: Sendable {
             handle(packet, start: start)
         }
     }
+
+    /// The input has ended: packets that would need more bytes can no longer come. Call `next()` until nil
+    /// again afterwards, then `finish()`.
+    public mutating func endInput() { inputEnded = true }
 
     /// Call when the input has ended and `next()` has returned nil. Returns nil when the stream is complete
     /// (its last packet was END and nothing followed), else `.truncated` with the count of trailing bytes
@@ -98,7 +117,8 @@ public struct StreamReader: Sendable {
             }
             if i > position { skip(i - position, .badMagic) }
             // Step 2: the packet header.
-            guard let parsed = PacketHeader.parse(buffer, at: position) else { return nil }
+            guard let parsed = PacketHeader.parse(buffer, at: position) else { return nil }   // < 32 bytes left
+            headerCRCBytes += 28
             let header: PacketHeader
             switch parsed {
             case .failure(let e):
@@ -111,10 +131,15 @@ public struct StreamReader: Sendable {
                 skip(1, .packetTooLarge(length: header.length))
                 continue
             }
-            // Step 3: the whole packet and its CRC.
+            // Step 3: the whole packet and its CRC. Candidates overlap after damage (one may start every 4 bytes
+            // inside a claimed 16 MiB): the index gives each one's CRC in constant work, so resync stays linear.
             let end = position + StreamFormat.packetHeaderSize + Int(header.length)
-            guard buffer.count >= end + StreamFormat.packetTrailerSize else { return nil }
-            guard CRC32C.checksum(buffer[position..<end]) == buffer.loadLE(UInt32.self, at: end) else {
+            guard buffer.count >= end + StreamFormat.packetTrailerSize else {
+                guard inputEnded else { return nil }
+                skip(1, .truncated(trailingBytes: buffer.count - position))     // it can never be whole (§6.2)
+                continue
+            }
+            guard crcs.checksum(buffer, position..<end) == buffer.loadLE(UInt32.self, at: end) else {
                 skip(1, .crcMismatch(sequence: header.sequence))
                 continue
             }

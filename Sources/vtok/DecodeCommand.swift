@@ -15,9 +15,11 @@ struct DecodeCommand: ParsableCommand {
               vtok encode /dev/video0 | vtok decode - -o - | ffplay -
             The video has exactly as many frames, with the same timestamps, as the encoded input.
 
-            Exit status: 0 when the stream was decoded up to its END (corrupt packets are skipped and reported on
-            stderr); 1 when the input is not a token stream or holds no video, is truncated (the frames that
-            arrived are written), was made by another model, or the video cannot be written.
+            Exit status: 0 when the stream was decoded up to its END with every frame END counts; 1 when the input
+            is not a token stream or holds no video, is truncated or lost frames to corruption (the frames that
+            arrived are written, and a failure mid-stream still closes the video), declares frames over
+            --max-pixels, was made by another model, or the video cannot be written. A stream whose frame size
+            changes mid-stream (a new segment) decodes into one video at the first segment's size.
             """)
 
     @Argument(help: "Token stream ('-' for stdin).")
@@ -38,6 +40,9 @@ struct DecodeCommand: ParsableCommand {
     @Flag(help: "Decode even when the stream names other weights than the loaded model.")
     var ignoreModelMismatch = false
 
+    @Option(help: "Refuse a stream whose frames are larger than this many pixels (checked before allocating).")
+    var maxPixels: Int = 3840 * 2160
+
     @OptionGroup var modelOptions: ModelOptions
 
     func run() throws {
@@ -55,6 +60,7 @@ struct DecodeCommand: ParsableCommand {
                                       writerOptions: MediaWriterOptions(format: format, codec: codec))
         pipeline.preferContinuous = continuous
         pipeline.allowModelMismatch = ignoreModelMismatch
+        pipeline.maxPixels = maxPixels
         let summary = pipeline.run(read: { try source.read(into: &$0) })
         if summary.latentsIn == 0, case .stream(.missingHeader)? = summary.failure {
             // Nothing to decode: say what the input was rather than list the bytes skipped looking for a header.
@@ -66,16 +72,16 @@ struct DecodeCommand: ParsableCommand {
             }
             throw ExitCode(ExitCodes.failure)
         }
-        if summary.corruptBytes > 0 || summary.missingPackets > 0 {
-            Terminal.note("\(input): \(summary.corruptBytes) corrupt bytes skipped, \(summary.missingPackets) packets missing")
-        }
-        if let failure = summary.failure {
-            Terminal.error("\(input): \(failure)")
+        // One line: the failure, with the damage that came before it; or the damage alone as a note (exit 0).
+        let damage = summary.corruptBytes > 0 || summary.missingPackets > 0
+            ? "\(summary.corruptBytes) corrupt bytes skipped, \(summary.missingPackets) packets missing" : nil
+        func fail(_ message: String) throws -> Never {
+            Terminal.error("\(input): \(message)" + (damage.map { " (\($0))" } ?? ""))
             throw ExitCode(ExitCodes.failure)
         }
-        if summary.truncated {
-            Terminal.error("\(input): token stream truncated (no END packet); \(summary.framesOut) frames written")
-            throw ExitCode(ExitCodes.failure)
-        }
+        if let failure = summary.failure { try fail("\(failure)") }
+        if summary.truncated { try fail("token stream truncated (no END packet); \(summary.framesOut) frames written") }
+        if let shortfall = summary.shortfall { try fail("\(shortfall); \(summary.framesOut) frames written") }
+        if let damage { Terminal.note("\(input): \(damage)") }
     }
 }

@@ -40,6 +40,8 @@ struct InfoCommand: ParsableCommand {
                 reader.feed(buffer[0..<n])
                 while let event = try reader.next() { stats.add(event) }
             }
+            reader.endInput()
+            while let event = try reader.next() { stats.add(event) }
         } catch {
             Terminal.error("\(input): \(error)")
             throw ExitCode(ExitCodes.failure)
@@ -62,7 +64,10 @@ struct InfoCommand: ParsableCommand {
                 throw ExitCode(ExitCodes.outputFailure)
             }
         }
-        if stats.truncated || stats.corruptBytes > 0 { throw ExitCode(ExitCodes.failure) }
+        if let damage = stats.damage {
+            Terminal.error("\(input): \(damage)")
+            throw ExitCode(ExitCodes.failure)
+        }
     }
 
     private func text(_ s: StreamStats) -> String {

@@ -23,20 +23,30 @@ struct StreamStats {
             if counts.count != h.vocabularySize { counts = [Int](repeating: 0, count: h.vocabularySize) }
             header = h
         case .tokens(let t):
-            latentFrames += 1
-            frames += t.pts.count
+            latentFrames &+= 1
+            frames &+= t.pts.count
             if firstPTS == nil { firstPTS = t.pts.first }
             lastPTS = t.pts.last
             for tok in t.tokens where Int(tok) < counts.count { counts[Int(tok)] += 1 }
         case .end(let e):
             end = e
         case .skipped(let n, _):
-            corruptBytes += n
+            corruptBytes = corruptBytes.addingSaturating(n)
         case .discontinuity(_, let missing):
-            missingPackets += missing
+            missingPackets = missingPackets.addingSaturating(missing)   // sequences are any u64
         case .unknownPacket:
             unknownPackets += 1
         }
+    }
+
+    /// The one line for a stream that is truncated or had corrupt bytes (exit 1), nil when it is intact.
+    var damage: String? {
+        guard truncated || corruptBytes > 0 else { return nil }
+        var parts: [String] = []
+        if corruptBytes > 0 { parts.append("\(corruptBytes) corrupt bytes skipped") }
+        if missingPackets > 0 { parts.append("\(missingPackets) packets missing") }
+        if truncated { parts.append("truncated (no END packet)") }
+        return "damaged token stream: " + parts.joined(separator: ", ")
     }
 
     var tokens: Int { counts.reduce(0, +) }
@@ -45,9 +55,11 @@ struct StreamStats {
     /// Seconds from the first frame's pts to the end of the last frame (one frame interval after its pts).
     var durationSeconds: Double? {
         guard let h = header, let a = firstPTS, let b = lastPTS else { return nil }
+        // pts are any i64 and the rate may be 0/1 (unknown): Double arithmetic, and nil unless finite.
         let tb = Double(h.timeBase.num) / Double(h.timeBase.den)
-        let frame = Double(h.frameRate.den) / Double(h.frameRate.num)
-        return Double(b - a) * tb + frame
+        let frame = h.frameRate.num > 0 ? Double(h.frameRate.den) / Double(h.frameRate.num) : 0
+        let d = (Double(b) - Double(a)) * tb + frame
+        return d.isFinite ? d : nil
     }
 
     /// Shannon entropy of the token distribution, in bits per token.
@@ -74,7 +86,7 @@ struct StreamStats {
                            "time_base": "\(h.timeBase.num)/\(h.timeBase.den)",
                            "stream_id": h.streamID.map { String(format: "%02x", $0) }.joined(),
                            "continuous_latents": h.hasLatents] as [String: Any]
-            o["utilisation"] = Double(distinctCodes) / Double(h.vocabularySize)
+            o["utilisation"] = Double(distinctCodes) / Double(max(h.vocabularySize, 1))
             o["bits_per_token"] = bits
             if let d = durationSeconds, d > 0 {
                 o["duration_s"] = d

@@ -163,7 +163,8 @@ final class StreamToolTests: CLITestCase {
         damaged[third.lowerBound + third.count / 2] ^= 0x55
         let out = path("out.mkv")
         let r = try vtok(["decode", try write(damaged, to: "damaged.vtok"), "--model", CLI.tinyModel, "-o", out])
-        assertReported(r, status: 0, mentions: "corrupt bytes skipped")
+        // END counts 13 frames and 4 did not arrive: exit 1, in the one line that names the damage (issue 14).
+        assertReported(r, status: 1, mentions: "4 of 13 frames")
         XCTAssertTrue(r.vtokLines.first?.contains("1 packets missing") ?? false, r.summary)
         let source = try probeTimes(clip)
         assertTimesEqual(try probeTimes(out), Array(source[0..<5] + source[9..<13]), "decoded around the hole")

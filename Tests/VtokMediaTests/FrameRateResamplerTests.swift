@@ -53,4 +53,13 @@ extension FrameRateResamplerTests {
         XCTAssertEqual(r.push(2, pts: 1_000_000_000).map(\.pts), [1])
         XCTAssertEqual(r.flush().map(\.pts), [1_000_000_000])
     }
+    /// Timestamps from outside at the extremes of Int64: a jump from -2^62 to 2^62 wrapped the gap negative and
+    /// filled 2^63 slots (a hang); a flush at Int64.max trapped. Now: one frame per input, no trap.
+    func testExtremeTimestampsNeitherTrapNorHang() {
+        let out = run([-(1 << 62), 1 << 62, .max, .max], tb: Rational(1, 25), rate: Rational(25, 1))
+        XCTAssertLessThanOrEqual(out.count, 4 + 2)
+        XCTAssertEqual(out.last?.1, .max)
+        let backwards = run([.max, .min, 0], tb: Rational(1, 25), rate: Rational(25, 1))
+        XCTAssertLessThanOrEqual(backwards.count, 3)
+    }
 }
