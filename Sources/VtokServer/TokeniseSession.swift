@@ -125,6 +125,8 @@ final class TokeniseSession: @unchecked Sendable {
         let failure = deliveryFailure
         sendLock.unlock()
         if let failure { outcome = Self.deliveryOutcome(failure, limits: limits) }
+        // A pipeline that failed before its first frame wrote no END: the daemon's says what to send instead.
+        if outcome.reason == .inputError, tracker.framesIn == 0 { outcome.message = Self.withPipeHint(outcome.message) }
         seal(reason: outcome.reason, message: outcome.message)
         if let pump {
             close(pump.readFD)
