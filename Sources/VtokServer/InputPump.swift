@@ -119,7 +119,6 @@ final class InputPump: @unchecked Sendable {
             let n: Int
             do { n = try connection.receive(into: &buffer) } catch { return .readError }
             if n == 0 { return .endOfInput }
-            lastInput = monotonicSeconds()
             bytesInWindow += n
             lock.lock()
             bytes += n
@@ -130,6 +129,9 @@ final class InputPump: @unchecked Sendable {
             if let maxBytes = rules.maxBytes, total > maxBytes { allowed = max(0, n - (total - maxBytes)) }
             if !writeAll(buffer, count: allowed) { return .pipelineDone }
             if allowed < n { return .byteLimit }
+            // The idle clock, like the rate clock, runs only while waiting for the client: time blocked on a
+            // pipeline that is slower than the input is not the client's silence.
+            lastInput = monotonicSeconds()
         }
     }
 

@@ -73,11 +73,11 @@ final class DaemonStormTests: XCTestCase {
         XCTAssertTrue(settle(dir), "the abrupt clients' sessions end")
         // Never-reading clients: their sessions end at the write timeout.
         var neverReading: [TestClient] = []
+        let media = fakeMedia(frames: 30_000)      // made before connecting: the idle timeout is 0.5 s
         for _ in 0..<3 {
             let c = try TestClient(path: path)
             var small: Int32 = 4096
             setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
-            let media = fakeMedia(frames: 30_000)
             Thread { c.send(media); c.halfClose() }.start()
             neverReading.append(c)
         }
@@ -166,8 +166,9 @@ final class DaemonStormTests: XCTestCase {
     func testKillNineThenRestartOnTheSameSocket() throws {
         let dir = temporaryDirectory()
         let first = try startDaemon(dir)
+        let media = fakeMedia(frames: 40_000)
         let client = try TestClient(path: dir + "/vtok.sock")
-        Thread { client.send(fakeMedia(frames: 40_000)) }.start()
+        Thread { client.send(media) }.start()
         _ = client.read(max: 100)
         kill(first.process.processIdentifier, SIGKILL)
         let (_, complete) = decode(client.read())
@@ -177,9 +178,9 @@ final class DaemonStormTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/vtok.sock"), "kill -9 leaves the socket file")
 
         let second = try startDaemon(dir)
-        let media = fakeMedia(frames: 57, seed: 5)
-        let out = try TestClient(path: dir + "/vtok.sock", timeout: 10).exchange(media)
-        XCTAssertEqual(out, try referenceStream(for: media), "the restarted daemon replaced the stale socket and serves")
+        let small = fakeMedia(frames: 57, seed: 5)
+        let out = try TestClient(path: dir + "/vtok.sock", timeout: 10).exchange(small)
+        XCTAssertEqual(out, try referenceStream(for: small), "the restarted daemon replaced the stale socket and serves")
         second.terminate()
         XCTAssertEqual(second.exitStatus(timeout: 10), 0, second.log)
     }
