@@ -20,11 +20,12 @@ final class Connection: @unchecked Sendable {
 
     /// Writes every byte of `bytes` (MSG_NOSIGNAL: a vanished peer is an error, never a signal). With a
     /// `deadline` (monotonic seconds), a client that keeps taking a few bytes per write timeout is cut there
-    /// (`.sessionTimeLimit`) instead of holding the writer for ever.
-    func sendAll(_ bytes: [UInt8], deadline: Double? = nil) throws(ServerError) {
+    /// (throwing `pastDeadline`) instead of holding the writer for ever; SO_SNDTIMEO alone only catches a
+    /// client that takes nothing at all.
+    func sendAll(_ bytes: [UInt8], deadline: Double? = nil, pastDeadline: ServerError = .writeTimedOut) throws(ServerError) {
         var offset = 0
         while offset < bytes.count {
-            if let deadline, monotonicSeconds() >= deadline { throw .sessionTimeLimit }
+            if let deadline, monotonicSeconds() >= deadline { throw pastDeadline }
             let n = bytes.withUnsafeBytes { raw in
                 send(fd, raw.baseAddress.map { $0 + offset }, raw.count - offset, Int32(MSG_NOSIGNAL))
             }

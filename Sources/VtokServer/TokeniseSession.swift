@@ -86,9 +86,13 @@ final class TokeniseSession: @unchecked Sendable {
                 if let truer = correctedEnd(packet) { out = Array(out.dropLast(packet.bytes.count)) + truer }
             }
         }
+        // Each write must be taken within the write timeout (a client reading a byte at a time is cut), and
+        // before the session's time is up; END gets its own allowance even then (it says so).
+        var by = now + limits.writeTimeout
+        var late = ServerError.writeTimedOut
+        if !ends, let deadline, deadline < by { (by, late) = (deadline, .sessionTimeLimit) }
         do throws(ServerError) {
-            // END gets its own allowance even when the session's time is up (it says so).
-            try connection.sendAll(out, deadline: ends ? now + limits.writeTimeout : deadline)
+            try connection.sendAll(out, deadline: by, pastDeadline: late)
         } catch {
             deliveryFailure = error
             throw error

@@ -136,3 +136,38 @@ func waitFor(seconds: Double = 5, _ condition: () -> Bool) -> Bool {
     }
     return condition()
 }
+
+final class SlowReaderTests: XCTestCase {
+    /// A live client that reads a little now and then must not hold its slot: one packet must be taken within
+    /// the write timeout (SO_SNDTIMEO per write, and a total deadline per packet for writes that make some
+    /// progress). A guard: it also passed before the per-packet deadline, as Linux frees a Unix socket's
+    /// buffer a whole packet at a time, so such writes make no progress and SO_SNDTIMEO fires.
+    func testLiveClientReadingALittleNowAndThenIsDisconnected() throws {
+        let daemon = try InProcessDaemon {
+            $0.liveSource = "fake-live:1500:2:64"           // 8 KiB packets, about 3 s in all
+            $0.limits.writeTimeout = 0.5
+        }
+        let slow = try TestClient(path: daemon.socketPath)
+        var small: Int32 = 2048
+        setsockopt(slow.fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        let fast = try TestClient(path: daemon.socketPath)
+        let fastOut = Box<[UInt8]>()
+        Thread { fastOut.set(fast.read()) }.start()
+        let stop = Box<Bool>()
+        Thread {
+            var buf = [UInt8](repeating: 0, count: 512)
+            while stop.get() == nil, recv(slow.fd, &buf, buf.count, 0) > 0 {
+                usleep(100_000)                              // ~5 kB/s: an 8 KiB packet takes 1.6 s
+            }
+        }.start()
+        defer { stop.set(true) }
+        // The daemon drops the slow client (its buffered bytes still reach it) while the source runs on.
+        let cut = waitFor(seconds: 20) { daemon.server.metrics.snapshot.broadcastClients == 1 || fastOut.get() != nil }
+        XCTAssertTrue(cut && fastOut.get() == nil, "the slow reader was disconnected while the stream went on")
+        XCTAssertTrue(waitFor(seconds: 20) { fastOut.get() != nil })
+        let (events, complete) = decode(fastOut.get() ?? [])
+        XCTAssertTrue(complete)
+        XCTAssertEqual(endInfo(events)?.framesIn, 1500, "the fast client is not disturbed")
+        XCTAssertEqual(daemon.wait(timeout: 10), 0)
+    }
+}
