@@ -20,7 +20,8 @@ struct EncodeCommand: ParsableCommand {
             Exit status: 0 when the input was read to its end (or to a limit) without damage; 1 when the input
             is damaged or truncated (everything that decodes is tokenised and the stream still ends with END; one
             'vtok:' line says what was wrong), cannot be opened, holds no video frame, or changes frame size
-            under --on-size-change fail; 2 when the output cannot be written.
+            under --on-size-change fail; 2 when the output cannot be written; 130 (SIGINT) or 143 (SIGTERM) when
+            interrupted: the stream then ends at a whole latent frame with END reason 'interrupted'.
             """)
 
     @Argument(help: "Input: a path, '-' for stdin, a device or a URL.")
@@ -51,6 +52,7 @@ struct EncodeCommand: ParsableCommand {
             Terminal.error("refusing to write a binary token stream to a terminal: use -o FILE or a pipe")
             return ExitCodes.outputFailure
         }
+        let interrupt = EncodeInterrupt()
         do {
             let model = try modelOptions.load()
             let options = try media.encodeOptions(model: model, continuous: continuous, headerRepeat: headerRepeat)
@@ -64,15 +66,22 @@ struct EncodeCommand: ParsableCommand {
                 Terminal.error("\(error)")
                 return ExitCodes.outputFailure
             }
+            interrupt.attach(fd: sink.fd)
             let start = Date()
             var latencies: [Double] = []
-            let summary = pipeline.run(emit: { try sink.write($0) }, progress: { p in
+            let summary = pipeline.run(emit: { bytes in try interrupt.emit(bytes) { try sink.write($0) } },
+                                       shouldStop: { interrupt.isRequested }, progress: { p in
                 if stats { latencies.append(p.latencySeconds) }
                 let secs = Date().timeIntervalSince(start)
                 Terminal.progress(String(format: "frames %d  latents %d  %.1f fps", p.framesIn, p.latentsOut,
                                          Double(p.framesIn) / max(secs, 1e-6)))
             })
             Terminal.endProgress()
+            interrupt.finish()
+            if interrupt.endedByInterrupt, let signal = interrupt.signal {
+                Terminal.error("interrupted by \(EncodeInterrupt.name(signal)): stream ended with END(interrupted) after \(summary.framesIn) frames")
+                return EncodeInterrupt.exitStatus(signal)
+            }
             if stats { printStats(latencies, frames: summary.framesIn, seconds: Date().timeIntervalSince(start)) }
             let d = summary.mediaDiagnostics
             let ffmpeg = FFmpegProblems.shared.summary()

@@ -67,7 +67,7 @@ class Tokens:
 
 
 END_REASONS = {0: "endOfInput", 1: "inputError", 2: "limitExceeded", 3: "shutdown",
-               4: "sourceChanged", 5: "encoderError"}
+               4: "sourceChanged", 5: "encoderError", 6: "interrupted"}
 
 
 @dataclass(frozen=True)
