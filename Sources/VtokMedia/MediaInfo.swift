@@ -16,4 +16,6 @@ public struct MediaInfo: Sendable, Equatable {
     public var timeBase: Rational
     /// Whether low-latency settings are in effect.
     public var isLive: Bool
+    /// The input's duration in seconds when the container records it (files); nil for pipes and devices.
+    public var durationSeconds: Double? = nil
 }

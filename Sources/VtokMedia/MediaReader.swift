@@ -95,6 +95,7 @@ public final class MediaReader: @unchecked Sendable {
             frameRate: options.frameRate ?? sourceRate,
             timeBase: options.frameRate?.inverted ?? streamTimeBase,
             isLive: live)
+        info.durationSeconds = MediaReader.durationSeconds(format: format, stream: stream)
         guard packet != nil, frame != nil else {
             throw MediaError.ffmpeg(FFmpegError(function: "av_frame_alloc", code: vtok_averror(ENOMEM)))
         }

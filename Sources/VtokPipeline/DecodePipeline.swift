@@ -36,6 +36,10 @@ public final class DecodePipeline {
     public var allowModelMismatch = false
     /// Decode the continuous latents when the stream carries them (else the tokens).
     public var preferContinuous = false
+    /// The size of the video written (DecodeSize.swift); `vtok decode` asks for the source's.
+    public var outputSize: DecodeSize = .model
+    /// Called after each latent frame with the frames written so far and the stream bytes read so far.
+    public var progress: ((_ framesOut: Int, _ bytesIn: Int) -> Void)?
 
     public init(model: VtokModel, output: MediaOutput, writerOptions: MediaWriterOptions = MediaWriterOptions()) {
         self.model = model
@@ -55,6 +59,7 @@ public final class DecodePipeline {
                 break
             }
             if n == 0 { break }
+            state.bytesIn += n
             reader.feed(buffer[0..<n])
             while true {
                 let event: StreamEvent?
@@ -77,6 +82,7 @@ public final class DecodePipeline {
 struct DecodeRun {
     let pipeline: DecodePipeline
     var summary = DecodeSummary()
+    var bytesIn = 0
     private var header: StreamHeader?
     private var session: DecoderSession?
     private var writer: MediaWriter?
@@ -122,15 +128,17 @@ struct DecodeRun {
                 session = try DecoderSession(model: m, width: h.modelSize.width, height: h.modelSize.height)
             }
             if writer == nil {
-                let size = FrameSize(width: h.modelSize.width, height: h.modelSize.height)
+                let size = pipeline.outputSize.resolve(h)
+                var options = pipeline.writerOptions
+                options.inputSize = FrameSize(width: h.modelSize.width, height: h.modelSize.height)
                 let rate = Rational(h.frameRate.num, h.frameRate.den)
                 let tb = Rational(h.timeBase.num, h.timeBase.den)
                 switch pipeline.output {
                 case .path(let p):
-                    writer = try MediaWriter(path: p, size: size, frameRate: rate, timeBase: tb, options: pipeline.writerOptions)
+                    writer = try MediaWriter(path: p, size: size, frameRate: rate, timeBase: tb, options: options)
                 case .fileDescriptor(let fd):
                     writer = try MediaWriter(fileDescriptor: fd, size: size, frameRate: rate, timeBase: tb,
-                                             options: pipeline.writerOptions)
+                                             options: options)
                 }
             }
         } catch {
@@ -155,6 +163,7 @@ struct DecodeRun {
                 try writer.write(pixels: frame.rgb, width: h.modelSize.width, height: h.modelSize.height, pts: pts)
                 summary.framesOut += 1
             }
+            pipeline.progress?(summary.framesOut, bytesIn)
         } catch {
             summary.failure = PipelineError(decoding: error)
             return false

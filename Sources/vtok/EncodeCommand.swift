@@ -20,7 +20,10 @@ struct EncodeCommand: ParsableCommand {
             Exit status: 0 when the input was read to its end (or to a limit) without damage; 1 when the input
             is damaged or truncated (everything that decodes is tokenised and the stream still ends with END; one
             'vtok:' line says what was wrong), cannot be opened, holds no video frame, or changes frame size
-            under --on-size-change fail; 2 when the output cannot be written.
+            under --on-size-change fail; 2 when the output cannot be written; 64 usage.
+
+            Pictures and numbered sequences are inputs too (FFmpeg's image2): vtok encode photo.png -o photo.vtok,
+            vtok encode frames/in_%04d.png -o clip.vtok (25 fps unless the demuxer is told otherwise).
             """)
 
     @Argument(help: "Input: a path, '-' for stdin, a device or a URL.")
@@ -37,6 +40,9 @@ struct EncodeCommand: ParsableCommand {
 
     @Flag(help: "At the end, print frame rate and per-latent latency (last frame in -> packet out) on stderr.")
     var stats = false
+
+    @Flag(name: .shortAndLong, help: "No progress line on a terminal.")
+    var quiet = false
 
     @OptionGroup var media: MediaOptions
     @OptionGroup var modelOptions: ModelOptions
@@ -66,13 +72,13 @@ struct EncodeCommand: ParsableCommand {
             }
             let start = Date()
             var latencies: [Double] = []
+            let meter = ProgressMeter("encode", total: media.maxFrames.map { m in min(m, pipeline.mediaInfo.expectedFrames ?? m) }
+                                      ?? pipeline.mediaInfo.expectedFrames, quiet: quiet)
             let summary = pipeline.run(emit: { try sink.write($0) }, progress: { p in
                 if stats { latencies.append(p.latencySeconds) }
-                let secs = Date().timeIntervalSince(start)
-                Terminal.progress(String(format: "frames %d  latents %d  %.1f fps", p.framesIn, p.latentsOut,
-                                         Double(p.framesIn) / max(secs, 1e-6)))
+                meter.update(p.framesIn, extra: "\(p.latentsOut) latent frames")
             })
-            Terminal.endProgress()
+            meter.finish()
             if stats { printStats(latencies, frames: summary.framesIn, seconds: Date().timeIntervalSince(start)) }
             let d = summary.mediaDiagnostics
             let ffmpeg = FFmpegProblems.shared.summary()
