@@ -38,8 +38,8 @@ public final class DecodePipeline {
     public var preferContinuous = false
     /// The size of the video written (DecodeSize.swift); `vtok decode` asks for the source's.
     public var outputSize: DecodeSize = .model
-    /// Called after each latent frame with the frames written so far and the stream bytes read so far.
-    public var progress: ((_ framesOut: Int, _ bytesIn: Int) -> Void)?
+    /// Called after each latent frame (DecodeSize.swift's DecodeProgress).
+    public var progress: ((DecodeProgress) -> Void)?
 
     public init(model: VtokModel, output: MediaOutput, writerOptions: MediaWriterOptions = MediaWriterOptions()) {
         self.model = model
@@ -59,7 +59,6 @@ public final class DecodePipeline {
                 break
             }
             if n == 0 { break }
-            state.bytesIn += n
             reader.feed(buffer[0..<n])
             while true {
                 let event: StreamEvent?
@@ -82,7 +81,6 @@ public final class DecodePipeline {
 struct DecodeRun {
     let pipeline: DecodePipeline
     var summary = DecodeSummary()
-    var bytesIn = 0
     private var header: StreamHeader?
     private var session: DecoderSession?
     private var writer: MediaWriter?
@@ -163,7 +161,8 @@ struct DecodeRun {
                 try writer.write(pixels: frame.rgb, width: h.modelSize.width, height: h.modelSize.height, pts: pts)
                 summary.framesOut += 1
             }
-            pipeline.progress?(summary.framesOut, bytesIn)
+            pipeline.progress?(DecodeProgress(framesOut: summary.framesOut, latentsIn: summary.latentsIn,
+                                              packetBytes: DecodeProgress.packetBytes(t), temporalFactor: h.temporalFactor))
         } catch {
             summary.failure = PipelineError(decoding: error)
             return false

@@ -39,3 +39,23 @@ public enum DecodeSize: Sendable, Equatable {
         }
     }
 }
+
+/// Where a decode run is, for progress lines: with the size of a token-stream file, `expectedFrames` estimates the
+/// total from the size of one TOKENS packet (docs/token-stream.md: 32 + payload + 4 bytes).
+public struct DecodeProgress: Sendable {
+    public var framesOut: Int
+    public var latentsIn: Int
+    /// Bytes of the last TOKENS packet, estimated from its contents.
+    public var packetBytes: Int
+    public var temporalFactor: Int
+
+    static func packetBytes(_ t: TokenFrame) -> Int {
+        36 + 32 + 8 * t.pts.count + 2 * t.tokens.count + 4 * (t.latents?.count ?? 0)
+    }
+
+    /// Frames a stream of `fileBytes` bytes holds, if its packets are like the last one (1 + (n - 1) * T).
+    public func expectedFrames(fileBytes: Int) -> Int {
+        let latents = max(latentsIn, fileBytes / max(1, packetBytes))
+        return max(framesOut, 1 + (latents - 1) * temporalFactor)
+    }
+}

@@ -73,9 +73,11 @@ struct DecodeCommand: ParsableCommand {
         pipeline.allowModelMismatch = ignoreModelMismatch
         pipeline.outputSize = outputSize
         let meter = ProgressMeter("decode", quiet: quiet)
+        meter.estimated = true
         let fileBytes = source.fileSize
-        pipeline.progress = { frames, bytes in
-            meter.update(frames, fraction: fileBytes.map { Double(bytes) / Double(max(1, $0)) })
+        pipeline.progress = { p in
+            if let fileBytes { meter.total = p.expectedFrames(fileBytes: fileBytes) }   // an estimate: "~" in the line
+            meter.update(p.framesOut)
         }
         let summary = pipeline.run(read: { try source.read(into: &$0) })
         meter.finish()

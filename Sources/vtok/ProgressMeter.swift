@@ -11,6 +11,8 @@ final class ProgressMeter {
     private var drew = false
     /// Frames expected, when the input's duration is known.
     var total: Int?
+    /// The total is an estimate (decode: from the file's size); shown as "~".
+    var estimated = false
 
     init(_ label: String, total: Int? = nil, quiet: Bool) {
         self.label = label
@@ -25,7 +27,8 @@ final class ProgressMeter {
         guard now.timeIntervalSince(lastDraw) >= 0.1 else { return }
         lastDraw = now
         FileHandle.standardError.write(Data(("\r" + Self.line(label: label, done: done, total: total, fraction: fraction,
-                                                             seconds: now.timeIntervalSince(start), extra: extra)
+                                                             seconds: now.timeIntervalSince(start), extra: extra,
+                                                             estimated: estimated)
                                              + "\u{1B}[K").utf8))
         drew = true
     }
@@ -38,13 +41,14 @@ final class ProgressMeter {
     }
 
     /// The text of one progress line (pure, for tests).
-    static func line(label: String, done: Int, total: Int?, fraction: Double?, seconds: Double, extra: String = "") -> String {
+    static func line(label: String, done: Int, total: Int?, fraction: Double?, seconds: Double, extra: String = "",
+                     estimated: Bool = false) -> String {
         let rate = Double(done) / max(seconds, 1e-6)
         var parts = [label]
         var share = fraction
         if let total {
-            parts.append("\(done)/\(total) frames")
-            share = Double(done) / Double(total)
+            parts.append("\(done)/\(estimated ? "~" : "")\(max(done, total)) frames")
+            share = Double(done) / Double(max(done, total))
         } else {
             parts.append("\(done) frames")
         }

@@ -79,7 +79,7 @@ enum UserMessage {
     /// A stream that has no HEADER, said the same way by `info` and `decode`.
     static func noVideo(input: String, end: (reason: String, message: String)?) -> String {
         guard let end else { return "\(input): not a vtok token stream (no header found)" }
-        return "\(input): the token stream holds no video: it has only an END packet (\(end.reason)"
-            + (end.message.isEmpty ? ")" : ": \(end.message))")
+        return "\(input): the token stream holds no video (END \(end.reason)" + (end.message.isEmpty ? "" : ": \(end.message)")
+            + "): it has an END packet and no header or frames before it"
     }
 }

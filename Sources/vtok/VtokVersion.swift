@@ -1,5 +1,5 @@
 // The version of vtok: the one place it is written. python/pyproject.toml carries the same number (the Python
-// stream reader ships with it); Tests/VtokCLITests/PolishTests.swift checks that they agree.
+// stream reader ships with it); Tests/VtokCLITests/UserFacingTests.swift checks that they agree.
 import Foundation
 import VtokEngine
 import VtokMedia
