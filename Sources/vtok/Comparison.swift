@@ -127,11 +127,11 @@ struct Comparison {
     /// Per-frame PSNR and SSIM (and the code-usage histogram under it when `counts` is given).
     func plot(counts: [Int]?, tokensName: String?) -> Plot {
         let m = Self.mean(frames)
+        let meanLine = m.psnr.isFinite ? m.psnr : 99                        // identical videos: drawn at 99 dB
         let data = frames.map { f in
             String(format: "%d %.3f %.5f %d", f.frame, f.psnr.isFinite ? f.psnr : 99, f.ssim, f.position)
         }.joined(separator: "\n")
-        let title = URL(fileURLWithPath: reconstruction).lastPathComponent + " against "
-            + URL(fileURLWithPath: reference).lastPathComponent
+        let title = "\(reconstruction) against \(reference)"
         var body = """
             $frames << EOD
             \(data)
@@ -146,7 +146,7 @@ struct Comparison {
             set key bottom right box opaque
             set xrange [0:\(max(1, frames.count - 1))]
             plot $frames using 1:2 with linespoints pt 7 ps 0.4 lw 1.5 lc rgb '#2a6fb0' title 'PSNR per frame', \\
-                 \(String(format: "%.3f", m.psnr)) with lines dt 2 lc rgb '#2a6fb0' title 'mean PSNR', \\
+                 \(String(format: "%.3f", meanLine)) with lines dt 2 lc rgb '#2a6fb0' title 'mean PSNR', \\
                  $frames using 1:3 axes x1y2 with lines lw 1 lc rgb '#d0661f' title 'SSIM per frame (right axis)'
             unset y2tics
             unset y2label

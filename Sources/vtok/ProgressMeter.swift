@@ -8,7 +8,6 @@ final class ProgressMeter {
     private let enabled: Bool
     private let start = Date()
     private var lastDraw = Date.distantPast
-    private var drew = false
     /// Frames expected, when the input's duration is known.
     var total: Int?
     /// The total is an estimate (decode: from the file's size); shown as "~".
@@ -23,21 +22,31 @@ final class ProgressMeter {
     /// `done` frames so far; `fraction` of the work when it is known otherwise (bytes of a file read).
     func update(_ done: Int, fraction: Double? = nil, extra: String = "") {
         guard enabled else { return }
+        last = (done, fraction, extra)
         let now = Date()
         guard now.timeIntervalSince(lastDraw) >= 0.1 else { return }
+        draw(now)
+    }
+
+    private var last: (done: Int, fraction: Double?, extra: String)?
+
+    private func draw(_ now: Date) {
+        guard let (done, fraction, extra) = last else { return }
         lastDraw = now
         FileHandle.standardError.write(Data(("\r" + Self.line(label: label, done: done, total: total, fraction: fraction,
                                                              seconds: now.timeIntervalSince(start), extra: extra,
                                                              estimated: estimated)
                                              + "\u{1B}[K").utf8))
-        drew = true
     }
 
     /// Ends the progress line (a newline), if one was drawn.
     func finish() {
-        guard enabled, drew else { return }
+        guard enabled, last != nil else { return }
+        if total != nil, let l = last { total = l.done }   // at the end the count is known
+        estimated = false
+        draw(Date())                                   // the final count, which throttling may have skipped
         FileHandle.standardError.write(Data("\n".utf8))
-        drew = false
+        last = nil
     }
 
     /// The text of one progress line (pure, for tests).
