@@ -62,7 +62,7 @@ struct EncodeCommand: ParsableCommand {
             let options = try media.encodeOptions(model: model, continuous: continuous, headerRepeat: headerRepeat)
             let pipeline: EncodePipeline
             do { pipeline = try EncodePipeline(input: .path(input), options: options) } catch {
-                Terminal.error("\(input): \(error)")
+                Terminal.error(UserMessage.encoding(error, input: input))
                 return ExitCodes.failure
             }
             let sink: ByteSink
@@ -95,7 +95,7 @@ struct EncodeCommand: ParsableCommand {
                     Terminal.error(failure.description)
                     return ExitCodes.outputFailure
                 }
-                Terminal.error("\(input): \(failure)")
+                Terminal.error(UserMessage.encoding(failure, input: input))
                 return ExitCodes.failure
             }
             if summary.reason == .sourceChanged {                // --on-size-change fail: the user asked for a failure

@@ -66,6 +66,27 @@ enum UserMessage {
         }
     }
 
+    /// A failed encode run, reading `input`.
+    static func encoding(_ failure: PipelineError, input: String) -> String {
+        guard case .media(let e) = failure else { return "\(input): \(failure)" }
+        let name = input == "-" ? "stdin" : "'\(input)'"
+        switch e {
+        case .cannotOpen(_, let f) where f.message.lowercased().contains("no such file"):
+            return "cannot open \(name): no such file: check the path (\(ffmpegDetail(f)))"
+        case .cannotOpen(_, let f) where f.message.lowercased().contains("invalid data"):
+            return "cannot open \(name): not a video FFmpeg recognises: check it is a whole video file, or name "
+                + "its format with -f (\(ffmpegDetail(f)))"
+        case .cannotOpen(_, let f):
+            return "cannot open \(name) (\(ffmpegDetail(f)))"
+        case .noVideoStream:
+            return "\(name) has no video stream (audio or data only): give a video, a picture or a camera"
+        case .unknownFormat(let format):
+            return "FFmpeg has no input format '\(format)' (-f): `ffmpeg -demuxers` lists them"
+        default:
+            return "\(input): \(failure)"
+        }
+    }
+
     /// A failed decode run, writing to `output`.
     static func decoding(_ failure: PipelineError, input: String, output: String) -> String {
         switch failure {

@@ -19,6 +19,7 @@ struct Vtok: ParsableCommand {
               vtok info clip.vtok --json                   header, counts, codebook use
               vtok serve --socket /run/vtok/vtok.sock      the daemon
               vtok compare clip.mp4 clip-out.mp4 --plot q.png   per-frame PSNR/SSIM, a plot
+              vtok eval clip.mp4                           the round trip and its PSNR/SSIM
               vtok bench                                   speed on this machine
 
             Exit status (every command):
@@ -29,7 +30,8 @@ struct Vtok: ParsableCommand {
             Errors are one line on stderr beginning 'vtok:'. `vtok --version` names the model and libraries.
             """,
         version: VtokVersion.string,
-        subcommands: [EncodeCommand.self, DecodeCommand.self, InfoCommand.self, CompareCommand.self, ServeCommand.self,
+        subcommands: [EncodeCommand.self, DecodeCommand.self, InfoCommand.self, CompareCommand.self, EvalCommand.self,
+                      ServeCommand.self,
                       BenchCommand.self])
 }
 

@@ -104,4 +104,20 @@ final class CompareTests: CLITestCase {
         func u32(_ i: Int) -> Int { b[i..<(i + 4)].reduce(0) { $0 << 8 | Int($1) } }
         return [u32(16), u32(20)]
     }
+
+    /// `vtok eval INPUT`: the round trip and compare in one command, FFV1 in between, nothing left behind unless --keep.
+    func testEvalRunsTheRoundTrip() throws {
+        let clip = try clip("e.mkv", size: "100x60", frames: 6, codec: "ffv1")
+        let r = try vtok(["eval", clip, "--model", CLI.tinyModel, "--size", "48x32", "--json", "--keep", path("kept")])
+        assertSuccess(r)
+        let o = try json(r)
+        XCTAssertEqual(o["frames"] as? Int, 6)
+        XCTAssertEqual(o["size"] as? String, "100x60")
+        XCTAssertEqual(o["reconstruction_size"] as? String, "100x60", "decoded at the source size")
+        XCTAssertGreaterThan((o["mean"] as? [String: Any])?["psnr_db"] as? Double ?? 0, 5)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path("kept/tokens.vtok")))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path("kept/reconstruction.mkv")))
+        let missing = try vtok(["eval", path("nope.mp4"), "--model", CLI.tinyModel])
+        assertReported(missing, status: 1, mentions: "no such file: check the path")
+    }
 }

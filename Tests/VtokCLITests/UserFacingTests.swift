@@ -118,6 +118,21 @@ final class UserFacingTests: CLITestCase {
         }
     }
 
+    /// Input failures of encode: vtok's words first, FFmpeg's after, no "failed: ... (-N)".
+    func testInputFailuresSayWhatToDo() throws {
+        let garbage = try write(Array(repeating: 0x42, count: 4096), to: "garbage.mp4")
+        let wav = try ffmpeg("sine.wav", ["-f", "lavfi", "-i", "sine=duration=0.2"])
+        let cases: [([String], String)] = [([path("missing.mp4")], "no such file: check the path"),
+                                           ([garbage], "not a video FFmpeg recognises"),
+                                           ([wav], "has no video stream (audio or data only)"),
+                                           ([wav, "-f", "bogus"], "FFmpeg has no input format 'bogus'")]
+        for (args, message) in cases {
+            let r = try vtok(["encode"] + args + ["--model", CLI.tinyModel, "-o", path("x.vtok")])
+            assertReported(r, status: 1, mentions: message)
+            XCTAssertNil(r.stderr.range(of: #"failed: .* \(-\d+\)"#, options: .regularExpression), r.summary)
+        }
+    }
+
     /// A stream of one END packet: `info` and `decode` say the same thing.
     func testEndOnlyStreamIsDescribedTheSameWay() throws {
         let endOnly = EndInfo(framesIn: 0, latentFramesOut: 0, reason: .inputError, message: "no frames").packet(sequence: 0)
