@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(pkg-config ffmpeg libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavdevice-dev
+APT_PACKAGES=(pkg-config ffmpeg gnuplot-nox libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavdevice-dev
               libopenblas-dev libdnnl-dev libgcc-12-dev socat systemd python3-venv)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -19,4 +19,6 @@ public struct MediaInfo: Sendable, Equatable {
     /// The container's display rotation in degrees counter-clockwise (a phone's portrait video: 90 or -90), 0
     /// when there is none. vtok does not apply it: frames are tokenised as stored (see `vtok encode`'s note).
     public var rotation: Int = 0
+    /// The input's duration in seconds when the container records it (files); nil for pipes and devices.
+    public var durationSeconds: Double? = nil
 }

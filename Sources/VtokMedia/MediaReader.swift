@@ -96,6 +96,7 @@ public final class MediaReader: @unchecked Sendable {
             timeBase: options.frameRate?.inverted ?? streamTimeBase,
             isLive: live)
         info.rotation = Self.displayRotation(stream)
+        info.durationSeconds = MediaReader.durationSeconds(format: format, stream: stream)
         guard packet != nil, frame != nil else {
             throw MediaError.ffmpeg(FFmpegError(function: "av_frame_alloc", code: vtok_averror(ENOMEM)))
         }

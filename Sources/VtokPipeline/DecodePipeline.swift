@@ -51,6 +51,10 @@ public final class DecodePipeline {
     /// Refuse a header whose model frame is larger than this many pixels, before allocating anything for it
     /// (the same default as encode's `maxPixels`). Bounds the memory a hostile or damaged stream can claim.
     public var maxPixels = 3840 * 2160
+    /// The size of the video written (DecodeSize.swift); `vtok decode` asks for the source's.
+    public var outputSize: DecodeSize = .model
+    /// Called after each latent frame (DecodeSize.swift's DecodeProgress).
+    public var progress: ((DecodeProgress) -> Void)?
 
     public init(model: VtokModel, output: MediaOutput, writerOptions: MediaWriterOptions = MediaWriterOptions()) {
         self.model = model
@@ -145,20 +149,22 @@ struct DecodeRun {
                 session = try DecoderSession(model: m, width: h.modelSize.width, height: h.modelSize.height)
             }
             if let writer {
-                let target = (width: writer.size.width, height: writer.size.height)
+                let target = (width: writer.inputSize.width, height: writer.inputSize.height)
                 let source = (width: h.modelSize.width, height: h.modelSize.height)
                 scaler = source == target ? nil : SegmentScaler(from: source, to: target)
             }
             if writer == nil {
-                let size = FrameSize(width: h.modelSize.width, height: h.modelSize.height)
+                let size = pipeline.outputSize.resolve(h)
+                var options = pipeline.writerOptions
+                options.inputSize = FrameSize(width: h.modelSize.width, height: h.modelSize.height)
                 let rate = Rational(h.frameRate.num, h.frameRate.den)
                 let tb = Rational(h.timeBase.num, h.timeBase.den)
                 switch pipeline.output {
                 case .path(let p):
-                    writer = try MediaWriter(path: p, size: size, frameRate: rate, timeBase: tb, options: pipeline.writerOptions)
+                    writer = try MediaWriter(path: p, size: size, frameRate: rate, timeBase: tb, options: options)
                 case .fileDescriptor(let fd):
                     writer = try MediaWriter(fileDescriptor: fd, size: size, frameRate: rate, timeBase: tb,
-                                             options: pipeline.writerOptions)
+                                             options: options)
                 }
             }
         } catch {
@@ -187,6 +193,8 @@ struct DecodeRun {
                 }
                 summary.framesOut += 1
             }
+            pipeline.progress?(DecodeProgress(framesOut: summary.framesOut, latentsIn: summary.latentsIn,
+                                              packetBytes: DecodeProgress.packetBytes(t), temporalFactor: h.temporalFactor))
         } catch {
             summary.failure = PipelineError(decoding: error)
             return false

@@ -20,8 +20,11 @@ struct EncodeCommand: ParsableCommand {
             Exit status: 0 when the input was read to its end (or to a limit) without damage; 1 when the input
             is damaged or truncated (everything that decodes is tokenised and the stream still ends with END; one
             'vtok:' line says what was wrong), cannot be opened, holds no video frame, or changes frame size
-            under --on-size-change fail; 2 when the output cannot be written; 130 (SIGINT) or 143 (SIGTERM) when
-            interrupted: the stream then ends at a whole latent frame with END reason 'interrupted'.
+            under --on-size-change fail; 2 when the output cannot be written; 64 usage; 130 (SIGINT) or 143
+            (SIGTERM) when interrupted: the stream then ends at a whole latent frame with END reason 'interrupted'.
+
+            Pictures and numbered sequences are inputs too (FFmpeg's image2): vtok encode photo.png -o photo.vtok,
+            vtok encode frames/in_%04d.png -o clip.vtok (25 fps unless the demuxer is told otherwise).
             """)
 
     @Argument(help: "Input: a path, '-' for stdin, a device or a URL.")
@@ -38,6 +41,9 @@ struct EncodeCommand: ParsableCommand {
 
     @Flag(help: "At the end, print frame rate and per-latent latency (last frame in -> packet out) on stderr.")
     var stats = false
+
+    @Flag(name: .shortAndLong, help: "No progress line on a terminal.")
+    var quiet = false
 
     @OptionGroup var media: MediaOptions
     @OptionGroup var modelOptions: ModelOptions
@@ -58,7 +64,7 @@ struct EncodeCommand: ParsableCommand {
             let options = try media.encodeOptions(model: model, continuous: continuous, headerRepeat: headerRepeat)
             let pipeline: EncodePipeline
             do { pipeline = try EncodePipeline(input: .path(input), options: options) } catch {
-                Terminal.error("\(input): \(error)")
+                Terminal.error(UserMessage.encoding(error, input: input))
                 return ExitCodes.failure
             }
             let sink: ByteSink
@@ -69,14 +75,14 @@ struct EncodeCommand: ParsableCommand {
             interrupt.attach(fd: sink.fd)
             let start = Date()
             var latencies: [Double] = []
+            let meter = ProgressMeter("encode", total: media.maxFrames.map { m in min(m, pipeline.mediaInfo.expectedFrames ?? m) }
+                                      ?? pipeline.mediaInfo.expectedFrames, quiet: quiet)
             let summary = pipeline.run(emit: { bytes in try interrupt.emit(bytes) { try sink.write($0) } },
                                        shouldStop: { interrupt.isRequested }, progress: { p in
                 if stats { latencies.append(p.latencySeconds) }
-                let secs = Date().timeIntervalSince(start)
-                Terminal.progress(String(format: "frames %d  latents %d  %.1f fps", p.framesIn, p.latentsOut,
-                                         Double(p.framesIn) / max(secs, 1e-6)))
+                meter.update(p.framesIn, extra: "\(p.latentsOut) latent frames")
             })
-            Terminal.endProgress()
+            meter.finish()
             interrupt.finish()
             if interrupt.endedByInterrupt, let signal = interrupt.signal {
                 Terminal.error("interrupted by \(EncodeInterrupt.name(signal)): stream ended with END(interrupted) after \(summary.framesIn) frames")
@@ -98,7 +104,7 @@ struct EncodeCommand: ParsableCommand {
                     Terminal.error(failure.description)
                     return ExitCodes.outputFailure
                 }
-                Terminal.error("\(input): \(failure)")
+                Terminal.error(UserMessage.encoding(failure, input: input))
                 return ExitCodes.failure
             }
             if summary.reason == .sourceChanged {                // --on-size-change fail: the user asked for a failure

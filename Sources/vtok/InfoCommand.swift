@@ -48,20 +48,18 @@ struct InfoCommand: ParsableCommand {
         }
         stats.truncated = stats.end == nil && reader.finish() != nil
         guard stats.header != nil else {
-            Terminal.error("\(input): not a vtok token stream (no header found)")
+            Terminal.error(UserMessage.noVideo(input: input, end: stats.end.map { ("\($0.reason)", $0.message) }))
             throw ExitCode(ExitCodes.failure)
         }
         if json {
-            let data = try JSONSerialization.data(withJSONObject: stats.json(), options: [.prettyPrinted, .sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            print(try JSONOutput.render(stats.json()))
         } else {
             print(text(stats))
         }
         if let plot {
-            let png = UsagePlot.render(counts: stats.counts)
-            guard FileManager.default.createFile(atPath: plot, contents: Data(png)) else {
-                Terminal.error("cannot write \(plot)")
-                throw ExitCode(ExitCodes.outputFailure)
+            do { try Plot.usage(counts: stats.counts, title: input).write(to: plot) } catch let e as ToolError {
+                Terminal.error(e.description)
+                throw ExitCode(e.exitCode)
             }
         }
         if let damage = stats.damage {

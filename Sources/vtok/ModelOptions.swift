@@ -23,13 +23,11 @@ struct ModelOptions: ParsableArguments {
                            + "run time, which a W^X policy (systemd's MemoryDenyWriteExecute=yes) forbids: allow it, "
                            + "or pass --backend openblas")
         }
-        guard let path = model ?? DefaultModel.path() else {
-            throw CLIError("no model found: pass --model PATH or set VTOK_MODEL (looked in \(DefaultModel.candidates().joined(separator: ", ")))")
-        }
+        let path = try DefaultModel.resolve(explicit: model).get()
         do {
             return try VtokModel(path: path)
         } catch {
-            throw CLIError("cannot load model '\(path)': \(error)")
+            throw CLIError("cannot load model '\(path)': \(UserMessage.weights(error))")
         }
     }
 }
