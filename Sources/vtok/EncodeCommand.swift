@@ -16,6 +16,12 @@ struct EncodeCommand: ParsableCommand {
               vtok encode samples/sample.mp4 -o sample.vtok
               ffmpeg -re -i clip.mkv -f nut - | vtok encode - | python3 consumer.py
               vtok encode /dev/video0 --size 320x240 --max-seconds 10 -o cam.vtok
+              vtok encode clips/ --size 256x256 -o tokens/ --resume       a batch: one stream per file
+              vtok encode --manifest list.jsonl -o tokens/ --shard 3/8    share 3 of a job array of 8
+
+            A batch writes DIR/<name>.vtok for each input (under a temporary name until its END is written),
+            encodes --jobs inputs at once, skips and records failures, and appends one JSON line per input to
+            DIR/results.jsonl (input, output, frames, latent_frames, bytes, sha256, seconds, error, warning).
 
             Exit status: 0 when the input was read to its end (or to a limit) without damage; 1 when the input
             is damaged or truncated (everything that decodes is tokenised and the stream still ends with END; one
@@ -23,8 +29,9 @@ struct EncodeCommand: ParsableCommand {
             under --on-size-change fail; 2 when the output cannot be written.
             """)
 
-    @Argument(help: "Input: a path, '-' for stdin, a device or a URL.")
-    var input: String = "-"
+    @Argument(help: "Input: a path, '-' for stdin, a device or a URL. Several inputs or a folder: a batch (-o DIR/).")
+    var inputs: [String] = []
+    var input: String { inputs.first ?? "-" }
 
     @Option(name: .shortAndLong, help: "Output token stream ('-' for stdout).")
     var output: String = "-"
@@ -39,6 +46,7 @@ struct EncodeCommand: ParsableCommand {
     var stats = false
 
     @OptionGroup var media: MediaOptions
+    @OptionGroup(title: "Batch (several inputs, a folder or --manifest, into -o DIR/)") var batch: BatchOptions
     @OptionGroup var modelOptions: ModelOptions
 
     func run() throws {
@@ -47,6 +55,7 @@ struct EncodeCommand: ParsableCommand {
     }
 
     private func execute() -> Int32 {
+        if isBatch { return executeBatch() }
         if output == "-", isatty(1) != 0 {
             Terminal.error("refusing to write a binary token stream to a terminal: use -o FILE or a pipe")
             return ExitCodes.outputFailure

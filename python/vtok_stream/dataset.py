@@ -20,7 +20,7 @@ import torch
 
 from .windows import windows
 
-__all__ = ["TokenWindowDataset", "collate_windows"]
+__all__ = ["TokenWindowDataset", "ShardDataset", "collate_windows"]
 
 
 class TokenWindowDataset(torch.utils.data.IterableDataset):
@@ -65,3 +65,33 @@ def collate_windows(samples: List[dict]) -> dict:
         else:
             out[k] = torch.tensor(values, dtype=torch.int64)
     return out
+
+
+class ShardDataset(torch.utils.data.IterableDataset):
+    """The samples of vtok-shards output (docs/datasets.md) as tensors: tokens int64 (window, h, w), mask bool
+    (window,), pts int64 (window, T), latents float32 when written. `shards`: the output folder (its index.json)
+    or a list of .tar paths. With several DataLoader workers, each reads its own share of the shards."""
+
+    def __init__(self, shards):
+        import os
+        from .shards import read_shard          # noqa: F401  (checked here, used in __iter__)
+        if isinstance(shards, (str, os.PathLike)) and os.path.isdir(shards):
+            import json
+            with open(os.path.join(shards, "index.json"), encoding="utf-8") as f:
+                index = json.load(f)
+            shards = [os.path.join(shards, s["name"]) for s in index["shards"]]
+        elif isinstance(shards, (str, os.PathLike)):
+            shards = [shards]
+        self.shards = [str(s) for s in shards]
+
+    def __iter__(self):
+        from .shards import read_shard
+        info = torch.utils.data.get_worker_info()
+        mine = self.shards if info is None else self.shards[info.id::info.num_workers]
+        for path in mine:
+            for s in read_shard(path):
+                out = {"tokens": torch.from_numpy(s["tokens"].astype(np.int64)), "mask": torch.from_numpy(s["mask"]),
+                       "pts": torch.from_numpy(s["pts"])}
+                if "latents" in s:
+                    out["latents"] = torch.from_numpy(s["latents"])
+                yield out

@@ -4,6 +4,8 @@ Dataset over them is vtok_stream.dataset). A window is a dict:
   mask     bool  (window,)               True where a latent frame is real, False where it is padding
   pts      int64 (window, T)             pts of each covered source frame, NOPTS (-2^63) where none
   latents  float32 (window, h, w, c)     only with latents=True (streams written with --continuous)
+  segment, latent_index, frame_index     where the window starts (its first latent frame)
+  header   the stream's Header
 A window never crosses a segment boundary (the grid may change there, and the encoder restarts, §5.3).
 Batches stack when every stream has the same grid (encode them with the same --size): `collate_windows` says
 which sample differs otherwise.
@@ -84,7 +86,8 @@ def _window(run: Sequence[Tokens], window: int, latents: bool, pad_token: int) -
     pts = np.full((window, h.temporal_factor), NOPTS, dtype=np.int64)                          # (window, T)
     for i, t in enumerate(run):
         pts[i, :len(t.pts)] = t.pts
-    out = {"tokens": tokens, "mask": mask, "pts": pts, "segment": h.segment, "latent_index": run[0].latent_index}
+    out = {"tokens": tokens, "mask": mask, "pts": pts, "segment": h.segment, "latent_index": run[0].latent_index,
+           "frame_index": run[0].frame_index, "header": h}
     if latents:
         z = np.zeros((window, h.latent_height, h.latent_width, h.channels), dtype=np.float32)  # (window, h, w, c)
         z[:n] = np.stack([t.latents for t in run])
