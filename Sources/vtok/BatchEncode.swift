@@ -56,23 +56,29 @@ struct BatchEncode {
                         if record.error != nil { tally.failed += 1 }
                         if outputFailed { tally.outputFailures += 1 }
                         do { try results.append(record) } catch { tally.recordError = "\(error)" }
-                        if let e = record.error { Terminal.error("\(record.input): \(e)") }
+                        if let e = record.error {
+                            if Terminal.showsProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                            Terminal.error("\(record.input): \(e)")
+                        }
                     }
                     tally.lock.unlock()
                 }
                 finished.signal()
             }
         }
-        var running = workers
-        while running > 0 {
-            if finished.wait(timeout: .now() + 0.5) == .success { running -= 1; continue }
+        // The progress line: drawn at once, then twice a second (and when a worker ends) until all have ended.
+        var running = workers, drawn = false
+        while true {
             tally.lock.lock()
             let (done, failed, frames) = (tally.done, tally.failed, tally.frames)
             tally.lock.unlock()
             Terminal.progress(Self.progressLine(done: done, failed: failed, skipped: skipped, total: total,
                                                 frames: frames, seconds: Date().timeIntervalSince(start)))
+            drawn = Terminal.showsProgress
+            if running == 0 { break }
+            if finished.wait(timeout: .now() + 0.5) == .success { running -= 1 }
         }
-        Terminal.endProgress()
+        if drawn { Terminal.endProgress() }
         let seconds = Date().timeIntervalSince(start)
         if Terminal.showsProgress {
             Terminal.note(String(format: "%d encoded, %d failed, %d skipped (already done) in %.1f s: %.2f clips/s, "

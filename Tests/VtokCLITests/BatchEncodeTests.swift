@@ -120,35 +120,68 @@ final class BatchEncodeTests: CLITestCase {
         XCTAssertEqual(try vtok(encode + ["--jobs", "0"] + inputs + ["-o", path("out/")]).status, 1)
     }
 
-    /// Kill -9 in the middle of a long input: its output name does not exist (only a dot-named partial file), and
-    /// --resume finishes it. SIGINT instead: the partial file is removed and the exit status is 130.
+    /// Kill -9 in the middle of an input (a FIFO fed half a clip, so the encode is surely running): its output
+    /// name does not exist, only a dot-named partial file; --resume then encodes it whole. SIGINT instead: the
+    /// partial file is removed and the exit status is 130.
     func testAnInterruptedBatchNeverLeavesAStreamThatLooksComplete() throws {
-        let long = try clip("long.mkv", frames: 3000, codec: "ffv1")
-        for sig in [SIGKILL, SIGINT] {
+        let clip = try ffmpeg("clip.nut", Self.testsrc(frames: 200, codec: "mpeg4", format: "nut"))
+        let bytes = try readBytes(clip)
+        let input = path("in/live.nut")
+        try FileManager.default.createDirectory(atPath: path("in"), withIntermediateDirectories: true)
+        for sig in [SIGINT, SIGKILL] {
             try? FileManager.default.removeItem(atPath: path("out"))
+            unlink(input)
+            XCTAssertEqual(mkfifo(input, 0o644), 0)
             let p = Process()
             p.executableURL = URL(fileURLWithPath: vtok)
-            p.arguments = encode + ["--max-frames", "3000", long, "-o", path("out/")]
+            p.arguments = encode + [input, "-o", path("out/")]
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
             try p.run()
-            let partial = path("out/.long.vtok.partial")
-            let deadline = Date().addingTimeInterval(30)
-            while Date() < deadline, (try? FileManager.default.attributesOfItem(atPath: partial)[.size] as? Int) ?? 0 < 4096 {
+            let fd = open(input, O_WRONLY)                  // blocks until vtok opens the FIFO
+            XCTAssertGreaterThanOrEqual(fd, 0)
+            let half = bytes.count / 2
+            _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress!, half) }
+            let partial = path("out/.live.vtok.partial")
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline, ((try? FileManager.default.attributesOfItem(atPath: partial)[.size] as? Int) ?? 0) == 0 {
                 usleep(10_000)
             }
+            XCTAssertTrue(FileManager.default.fileExists(atPath: partial), "the stream is being written aside")
             kill(p.processIdentifier, sig)
             XCTAssertTrue(waitForExit(p, timeout: 30))
-            XCTAssertFalse(FileManager.default.fileExists(atPath: path("out/long.vtok")), "signal \(sig)")
+            close(fd)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: path("out/live.vtok")), "signal \(sig)")
             if sig == SIGINT {
                 XCTAssertEqual(p.terminationStatus, 130)
                 XCTAssertFalse(FileManager.default.fileExists(atPath: partial), "SIGINT removes the partial file")
+                XCTAssertEqual(try results(path("out/results.jsonl")).count, 0, "an interrupted input is not a result")
+            } else {
+                XCTAssertTrue(FileManager.default.fileExists(atPath: partial), "SIGKILL leaves only the dot-named file")
             }
         }
-        // After the SIGKILL run's leftovers too: --resume encodes it whole.
-        assertSuccess(try vtok(encode + ["--resume", long, "-o", path("out/")], timeout: 300))
-        let s = ParsedStream(try readBytes(path("out/long.vtok")))
+        // After the SIGKILL run's leftovers: --resume encodes the input whole, over the stale partial file.
+        unlink(input)
+        try Data(bytes).write(to: URL(fileURLWithPath: input))
+        assertSuccess(try vtok(encode + ["--resume", input, "-o", path("out/")], timeout: 300))
+        let s = ParsedStream(try readBytes(path("out/live.vtok")))
         s.assertWellFormed()
-        XCTAssertEqual(s.end?.framesIn, 3000)
+        XCTAssertEqual(s.end?.framesIn, 200)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("out/.live.vtok.partial")))
+    }
+
+    /// On a terminal (script(1) gives it one) a progress line with counts, rate and ETA; in a pipe nothing.
+    func testAProgressLineOnATerminalOnly() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("no script(1)") }
+        let inputs = try clips([1500, 1500, 5])
+        let command = ([vtok] + encode + inputs + ["-o", path("out/"), "--jobs", "1"]).joined(separator: " ")
+        let r = try run("/usr/bin/script", ["-qec", command, "/dev/null"], timeout: 300)
+        XCTAssertEqual(r.status, 0, r.summary)
+        let screen = r.stdoutText                              // the terminal's output: vtok's stderr
+        XCTAssertTrue(screen.contains("/3 done, 0 failed, 0 skipped"), screen)
+        XCTAssertTrue(screen.contains("clips/s") && screen.contains("frames/s") && screen.contains("ETA"), screen)
+        XCTAssertTrue(screen.contains("vtok: 3 encoded, 0 failed, 0 skipped"), screen)
+        try FileManager.default.removeItem(atPath: path("out"))
+        assertSuccess(try vtok(encode + inputs + ["-o", path("out/"), "--jobs", "1"], timeout: 300))   // a pipe: quiet
     }
 }
