@@ -41,7 +41,7 @@ enum BatchInputs {
                 n += 1
             }
             used.insert(name)
-            items.append(BatchItem(position: i, input: e.input, output: name.hasPrefix("/") ? name : outputDir + "/" + name))
+            items.append(BatchItem(position: i, input: e.input, output: outputDir + "/" + name))
         }
         return items
     }
@@ -91,7 +91,7 @@ enum BatchInputs {
                 else { throw CLIError("\(path):\(n + 1): not a JSON object with a string \"input\"") }
                 var output: String?
                 if let o = object["output"] {
-                    guard let s = o as? String, !s.isEmpty, !s.split(separator: "/").contains("..") else {
+                    guard let s = o as? String, !s.isEmpty, !s.hasPrefix("/"), !s.split(separator: "/").contains("..") else {
                         throw CLIError("\(path):\(n + 1): \"output\" must be a file name inside the output folder")
                     }
                     output = s.hasSuffix(".vtok") ? s : s + ".vtok"

@@ -107,6 +107,12 @@ final class BatchEncodeTests: CLITestCase {
         let r = try vtok(encode + ["--manifest", path("list/bad.jsonl"), "-o", path("out/")])
         XCTAssertEqual(r.status, 1)
         XCTAssertEqual(r.vtokLines, ["vtok: \(path("list/bad.jsonl")):2: not a JSON object with a string \"input\""])
+        for outside in ["../x", "/tmp/x", "a/../../x"] {
+            _ = try write(Array("{\"input\": \"c0.mp4\", \"output\": \"\(outside)\"}\n".utf8), to: "list/out.jsonl")
+            let r = try vtok(encode + ["--manifest", path("list/out.jsonl"), "-o", path("out/")])
+            XCTAssertEqual(r.status, 1, outside)
+            XCTAssertEqual(r.vtokLines, ["vtok: \(path("list/out.jsonl")):1: \"output\" must be a file name inside the output folder"])
+        }
     }
 
     func testBatchesRefuseStdinAndAStdoutOutput() throws {
