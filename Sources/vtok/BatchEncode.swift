@@ -21,6 +21,7 @@ struct BatchEncode {
     private final class Tally: @unchecked Sendable {     // every field is read and written under `lock`
         let lock = NSLock()
         var next = 0, done = 0, failed = 0, frames = 0, outputFailures = 0, interrupted = 0
+        var inFlight: Set<String> = []    // partial files being written
         var recordError: String?
     }
 
@@ -46,8 +47,13 @@ struct BatchEncode {
                     tally.next += 1
                     tally.lock.unlock()
                     if i >= work.count { break }
+                    let partial = BatchEncode.partialPath(work[i].output)
+                    tally.lock.lock()
+                    tally.inFlight.insert(partial)
+                    tally.lock.unlock()
                     let outcome = BatchEncode.encode(work[i], options: opts)
                     tally.lock.lock()
+                    tally.inFlight.remove(partial)
                     switch outcome {
                     case .interrupted: tally.interrupted += 1
                     case .finished(let record, let outputFailed):
@@ -68,7 +74,22 @@ struct BatchEncode {
         }
         // The progress line: drawn at once, then twice a second (and when a worker ends) until all have ended.
         var running = workers, drawn = false
+        var stopSeen: Date?
         while true {
+            if batchStopRequested.load(ordering: .relaxed) {
+                // An input blocked in a read (a pipe, a network stream) may not see the stop: after a grace
+                // period the partial files still being written are removed and the process exits.
+                let seen = stopSeen ?? Date()
+                stopSeen = seen
+                if Date().timeIntervalSince(seen) > Self.stopGraceSeconds {
+                    tally.lock.lock()
+                    for partial in tally.inFlight { unlink(partial) }
+                    tally.lock.unlock()
+                    if drawn { Terminal.endProgress() }
+                    Terminal.error("interrupted: inputs still running were abandoned (run again with --resume)")
+                    exit(130)
+                }
+            }
             tally.lock.lock()
             let (done, failed, frames) = (tally.done, tally.failed, tally.frames)
             tally.lock.unlock()
@@ -109,6 +130,14 @@ struct BatchEncode {
                       done + skipped, total, failed, skipped, rate, Double(frames) / max(seconds, 1e-9), eta)
     }
 
+    /// How long running inputs get to stop by themselves after SIGINT/SIGTERM.
+    static let stopGraceSeconds = 2.0
+
+    /// Where an output is written until its stream is complete: a dot-named file beside it.
+    static func partialPath(_ output: String) -> String {
+        (output as NSString).deletingLastPathComponent + "/." + (output as NSString).lastPathComponent + ".partial"
+    }
+
     enum Outcome {
         case finished(BatchRecord, outputFailed: Bool)
         case interrupted
@@ -124,7 +153,7 @@ struct BatchEncode {
             return .finished(record, outputFailed: output)
         }
         let dir = (item.output as NSString).deletingLastPathComponent
-        let temp = dir + "/." + (item.output as NSString).lastPathComponent + ".partial"
+        let temp = partialPath(item.output)
         do {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         } catch {
