@@ -52,3 +52,23 @@ def test_a_text_file_or_other_object_is_a_clear_type_error(tmp_path):
 def test_a_missing_path_raises_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         list(read_stream(str(tmp_path / "absent.vtok")))
+
+
+def test_a_unix_socket_path_is_connected_to(tmp_path):
+    """As a client of `vtok serve --source`: the socket's path, connected and read to its end."""
+    data = fixture("basic.vtok")
+    path = str(tmp_path / "vtok.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(1)
+    def serve():
+        conn, _ = server.accept()
+        with conn:
+            conn.sendall(data)
+    t = threading.Thread(target=serve)
+    t.start()
+    try:
+        assert [key(e) for e in read_stream(path)] == EXPECTED
+    finally:
+        t.join(timeout=10)
+        server.close()

@@ -179,3 +179,13 @@ def test_a_1_1_header_layout_puts_encoder_sha256_right_after_the_model_name():
     name_end = _HEADER_FIXED.size + 2 * 6 + len("vtok-tiny-test")
     assert struct.unpack_from("<HH", p, 4) == (1, 1)
     assert len(p) == name_end + 32 and p[name_end - 14:name_end] == b"vtok-tiny-test"
+
+
+def test_a_path_is_written_aside_and_renamed_only_when_complete(tmp_path):
+    dest = tmp_path / "gen.vtok"
+    with pytest.raises(ValueError):
+        write_stream(str(dest), np.full((2, 2, 2), 64000), model=TINY)     # refused before anything is kept
+    assert list(tmp_path.iterdir()) == []
+    write_stream(dest, np.zeros((2, 2, 2), np.uint16), model=TINY)
+    assert [p.name for p in tmp_path.iterdir()] == ["gen.vtok"]
+    assert isinstance(list(read_stream(dest))[-1], End)

@@ -2,6 +2,7 @@
 
 import os
 import socket
+import stat
 import struct
 
 import numpy as np
@@ -252,6 +253,15 @@ def _chunks(source, chunk_size):
         yield source
         return
     if isinstance(source, (str, os.PathLike)):
+        try:
+            is_socket = stat.S_ISSOCK(os.stat(source).st_mode)
+        except OSError:
+            is_socket = False                 # open() below says what is wrong
+        if is_socket:                         # a Unix socket such as `vtok serve --source`'s: connect and read
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.connect(os.fspath(source))
+                yield from _chunks(s, chunk_size)
+            return
         with open(source, "rb") as f:
             yield from _chunks(f, chunk_size)
         return
@@ -280,7 +290,7 @@ def read_stream(source, strict=False, chunk_size=1 << 16):
     """Yields the events of a token stream: Header, Tokens, End, and the diagnostics Skipped,
     Discontinuity, UnknownPacket, and a final Truncated when the input ends early (§6).
 
-    source: a path (str or os.PathLike, opened and closed here), bytes-like, a binary file object (anything
+    source: a path (str or os.PathLike, opened and closed here; a Unix socket's path is connected to), bytes-like, a binary file object (anything
     with .read; a socket's makefile("rb") works), or a connected socket.socket (read with recv).
     strict: raise StreamError instead of yielding Skipped, Discontinuity or Truncated.
     """

@@ -229,8 +229,8 @@ def _frame_counts(latent_frames, t, frames):
 
 def write_stream(dest, tokens=None, *, model, latents=None, frames=None, header_repeat=32,
                  **header_options) -> Tuple[Header, End]:
-    """Writes a whole stream for `model` (a weights file path or ModelInfo) to `dest` (a path or a binary file
-    object): tokens (L, h, w) uint16, and/or continuous latents (L, h, w, c) float32 (tokens computed from them
+    """Writes a whole stream for `model` (a weights file path or ModelInfo) to `dest` (a path, written under
+    `dest + ".partial"` and renamed when complete, or a binary file object): tokens (L, h, w) uint16, and/or continuous latents (L, h, w, c) float32 (tokens computed from them
     when not given; written in every TOKENS packet). frames: source frames in all (default 1 + T*(L-1), the last
     latent frame may cover fewer). Other options as make_header (frame_rate, time_base, source_size, stream_id).
     Returns (header, end).
@@ -259,8 +259,15 @@ def write_stream(dest, tokens=None, *, model, latents=None, frames=None, header_
         return w.close()
 
     if isinstance(dest, (str, os.PathLike)):
-        with open(dest, "wb") as f:
-            end = run(f)
+        # Written aside and renamed when END is written: a failure never leaves a stream that looks complete.
+        temp = os.fspath(dest) + ".partial"
+        try:
+            with open(temp, "wb") as f:
+                end = run(f)
+            os.replace(temp, dest)
+        finally:
+            if os.path.exists(temp):
+                os.unlink(temp)
     else:
         end = run(dest)
     return header, end
