@@ -16,12 +16,12 @@ struct EncodeCommand: ParsableCommand {
               vtok encode samples/sample.mp4 -o sample.vtok
               ffmpeg -re -i clip.mkv -f nut - | vtok encode - | python3 consumer.py
               vtok encode /dev/video0 --size 320x240 --max-seconds 10 -o cam.vtok
-              vtok encode clips/ --size 256x256 -o tokens/ --resume       a batch: one stream per file
-              vtok encode --manifest list.jsonl -o tokens/ --shard 3/8    share 3 of a job array of 8
+              vtok encode clips/ --size 256x256 -o tokens/ --resume
+              vtok encode --manifest list.jsonl -o tokens/ --shard 3/8
 
-            A batch writes DIR/<name>.vtok for each input (under a temporary name until its END is written),
-            encodes --jobs inputs at once, skips and records failures, and appends one JSON line per input to
-            DIR/results.jsonl (input, output, frames, latent_frames, bytes, sha256, seconds, error, warning).
+            A batch (several inputs, a folder, --manifest) writes DIR/<name>.vtok for each input, under a temporary
+            name until its END is written, --jobs inputs at once; failures are recorded and skipped; one JSON line
+            per input goes to DIR/results.jsonl (docs/datasets.md). It exits 1 if an input failed, 130 if interrupted.
 
             Exit status: 0 when the input was read to its end (or to a limit) without damage; 1 when the input
             is damaged or truncated (everything that decodes is tokenised and the stream still ends with END; one
