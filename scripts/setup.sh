@@ -27,5 +27,8 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import torch, safetensors
   echo "setup: creating .venv (PyTorch and friends, about a minute)" >&2
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check -r training/requirements.txt
-  .venv/bin/pip install -q --disable-pip-version-check -e python
+  .venv/bin/pip install -q --disable-pip-version-check -e 'python[fast]'
+fi
+if ! .venv/bin/python -c "import google_crc32c" 2>/dev/null || ! [ -x .venv/bin/vtok-shards ]; then
+  .venv/bin/pip install -q --disable-pip-version-check -e 'python[fast]'   # fast CRC-32C, the vtok-shards command
 fi

@@ -16,6 +16,12 @@ struct EncodeCommand: ParsableCommand {
               vtok encode samples/sample.mp4 -o sample.vtok
               ffmpeg -re -i clip.mkv -f nut - | vtok encode - | python3 consumer.py
               vtok encode /dev/video0 --size 320x240 --max-seconds 10 -o cam.vtok
+              vtok encode clips/ --size 256x256 -o tokens/ --resume
+              vtok encode --manifest list.jsonl -o tokens/ --shard 3/8
+
+            A batch (several inputs, a folder, --manifest) writes DIR/<name>.vtok for each input, under a temporary
+            name until its END is written, --jobs inputs at once; failures are recorded and skipped; one JSON line
+            per input goes to DIR/results.jsonl (docs/datasets.md). It exits 1 if an input failed, 130 if interrupted.
 
             Exit status: 0 when the input was read to its end (or to a limit) without damage; 1 when the input
             is damaged or truncated (everything that decodes is tokenised and the stream still ends with END; one
@@ -27,8 +33,9 @@ struct EncodeCommand: ParsableCommand {
             vtok encode frames/in_%04d.png -o clip.vtok (25 fps unless the demuxer is told otherwise).
             """)
 
-    @Argument(help: "Input: a path, '-' for stdin, a device or a URL.")
-    var input: String = "-"
+    @Argument(help: "Input: a path, '-' for stdin, a device or a URL. Several inputs or a folder: a batch (-o DIR/).")
+    var inputs: [String] = []
+    var input: String { inputs.first ?? "-" }
 
     @Option(name: .shortAndLong, help: "Output token stream ('-' for stdout).")
     var output: String = "-"
@@ -46,6 +53,7 @@ struct EncodeCommand: ParsableCommand {
     var quiet = false
 
     @OptionGroup var media: MediaOptions
+    @OptionGroup(title: "Batch (several inputs, a folder or --manifest, into -o DIR/)") var batch: BatchOptions
     @OptionGroup var modelOptions: ModelOptions
 
     func run() throws {
@@ -54,6 +62,7 @@ struct EncodeCommand: ParsableCommand {
     }
 
     private func execute() -> Int32 {
+        if isBatch { return executeBatch() }
         if output == "-", isatty(1) != 0 {
             Terminal.error("refusing to write a binary token stream to a terminal: use -o FILE or a pipe")
             return ExitCodes.outputFailure

@@ -38,6 +38,7 @@ class Header:
     time_base: Tuple[int, int]        # (num, den) seconds per pts tick
     levels: Tuple[int, ...]
     model_name: str
+    encoder_sha256: Optional[bytes] = None   # 32 bytes from version 1.1 (all zero: unknown); None in a 1.0 stream
 
     LATENTS = 0x1
 
