@@ -23,6 +23,7 @@ import io
 import json
 import os
 import re
+import resource
 import sys
 import tarfile
 import time
@@ -100,9 +101,11 @@ class TokeniseClips:
         return tokens, header
 
     def __call__(self, batch: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
-        out = {k: [] for k in ("index", "input", "key", "tokens_npy", "header_json", "frames", "latents", "error")}
+        out = {k: [] for k in ("index", "input", "key", "tokens_npy", "header_json", "frames", "latents", "error",
+                               "cpu_seconds")}
         for index, path in zip(batch["index"], batch["input"]):
             index, path = int(index), str(path)
+            cpu = _cpu_seconds()
             try:
                 tokens, header = self.tokenise(path)
                 buf = io.BytesIO()
@@ -111,11 +114,19 @@ class TokeniseClips:
                 frames, latents = header["frames"], header["latent_frames"]
             except Exception as e:  # recorded and skipped: one bad clip never stops the job
                 blob, text, error, frames, latents = b"", "", f"{type(e).__name__}: {e}", 0, 0
+            cpu = _cpu_seconds() - cpu
             for k, v in (("index", index), ("input", path), ("key", clip_key(index, path)), ("tokens_npy", blob),
-                         ("header_json", text), ("frames", frames), ("latents", latents), ("error", error)):
+                         ("header_json", text), ("frames", frames), ("latents", latents), ("error", error),
+                         ("cpu_seconds", round(cpu, 4))):
                 out[k].append(v)
         return {k: np.array(v, dtype=object if k in ("tokens_npy", "input", "key", "header_json", "error") else None)
                 for k, v in out.items()}
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process (the engine's threads) and of its waited-for children (ffmpeg, ffprobe)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def write_shard(batch: Dict[str, np.ndarray], out_dir: str) -> Dict[str, np.ndarray]:
@@ -144,6 +155,7 @@ def write_shard(batch: Dict[str, np.ndarray], out_dir: str) -> Dict[str, np.ndar
         "shard": np.array([shard if not batch["error"][i] else "" for i in range(n)], dtype=object),
         "frames": np.asarray(batch["frames"], dtype=np.int64), "latents": np.asarray(batch["latents"], dtype=np.int64),
         "error": np.asarray(batch["error"], dtype=object),
+        "cpu_seconds": np.asarray(batch["cpu_seconds"], dtype=np.float64),
     }
 
 
@@ -225,10 +237,12 @@ def main(argv: Optional[List[str]] = None) -> int:
                                 model=a.model, backend=a.backend, threads_per_worker=a.threads_per_worker)
     seconds = time.perf_counter() - start
     frames = sum(r["frames"] for r in results)
+    cpu = sum(r["cpu_seconds"] for r in results)
     failed = [r for r in results if r["error"]]
-    print(json.dumps({"clips": len(results), "failed": len(failed), "frames": frames, "seconds": round(seconds, 2),
+    print(json.dumps({"runner": "ray data", "workers": a.workers, "clips": len(results), "failed": len(failed),
+                      "frames": frames, "seconds": round(seconds, 2),
                       "frames_per_second": round(frames / seconds, 1) if seconds else None,
-                      "workers": a.workers}))
+                      "cpu_seconds": round(cpu, 2), "frames_per_cpu_second": round(frames / cpu, 1) if cpu else None}))
     for r in failed:
         print(f"vtok: {r['input']}: {r['error']}", file=sys.stderr)
     return 1 if failed else 0
