@@ -68,7 +68,11 @@ public func vtok_decoder_push(_ decoder: OpaquePointer?, _ tokens: UnsafePointer
                 let latent = Array(all[(k * d.gridCount)..<((k + 1) * d.gridCount)])
                 let out: [DecodedFrame]
                 do throws(EngineError) { out = try d.session.push(tokens: latent) } catch { throw CError(error) }
-                for f in out where written < cap && f.rgb.count == d.frameBytes {
+                guard written + out.count <= cap, out.allSatisfy({ $0.rgb.count == d.frameBytes }) else {
+                    // Only if the engine's time contract changed under this file (framesFor): never drop frames.
+                    throw CError(.buffer, "latent \(k) yielded \(out.count) frames, more than predicted")
+                }
+                for f in out {
                     f.rgb.withUnsafeBufferPointer { src in
                         guard let base = src.baseAddress else { return }
                         (frames + written * d.frameBytes).update(from: base, count: d.frameBytes)

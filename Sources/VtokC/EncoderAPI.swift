@@ -19,10 +19,12 @@ extension SessionHandle where Session == EncoderSession {
     /// Copies `latents` into the caller's arrays; never past `capacity`.
     func write(_ latents: [EncodedLatent], tokens: UnsafeMutablePointer<UInt16>?, capacity: Int, at offset: Int,
                frameCounts: UnsafeMutablePointer<Int32>?) throws(CError) -> Int {
-        guard offset + latents.count <= capacity, latents.isEmpty || tokens != nil else {
+        // Checked before: only an engine whose time contract changed under this file (latentsFor) gets here.
+        guard offset + latents.count <= capacity, latents.isEmpty || tokens != nil,
+              latents.allSatisfy({ $0.tokens.count == gridCount }) else {
             throw CError(.buffer, "token buffer too small for \(offset + latents.count) latents (capacity \(capacity))")
         }
-        for (i, l) in latents.enumerated() where l.tokens.count == gridCount {
+        for (i, l) in latents.enumerated() {
             guard let tokens else { break }
             l.tokens.withUnsafeBufferPointer { src in
                 guard let base = src.baseAddress else { return }
