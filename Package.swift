@@ -56,5 +56,6 @@ let package = Package(
         .testTarget(name: "VtokPipelineTests", dependencies: ["VtokPipeline"]),
         .testTarget(name: "VtokServerTests", dependencies: ["VtokServer", "VtokPipeline", "VtokEngine", "VtokMedia", "VtokStream"]),
         .testTarget(name: "VtokCLITests", dependencies: ["VtokStream"]),
+        .testTarget(name: "VtokCTests", dependencies: ["VtokC", "VtokEngine"]),
     ]
 )

@@ -1,6 +1,6 @@
 // Compute options passed with each session. The engine's Compute settings are process-wide and read when a
 // session is created (a session keeps them), so creation runs under one lock: set backend and threads, build the
-// session, release. Sessions then run in parallel, each with the options it was created with.
+// session, restore the previous settings, release. Sessions then run in parallel, each with the options it was created with.
 
 import Synchronization
 import VtokEngine
@@ -36,6 +36,12 @@ struct SessionCompute {
                 }
             }
             if let problem = state.verified[backend], !problem.isEmpty { return .failure(CError(.backend, problem)) }
+            // Set for this creation only: a host that also uses the engine directly keeps its own settings.
+            let (oldBackend, oldThreads) = (Compute.backend, Compute.threads)
+            defer {
+                Compute.setBackend(oldBackend)
+                Compute.setThreads(oldThreads)
+            }
             Compute.setBackend(backend)
             Compute.setThreads(threads == 0 ? state.coreThreads : threads)
             do throws(EngineError) { return .success(try make()) } catch { return .failure(CError(error)) }

@@ -338,6 +338,8 @@ def test_one_stream_from_two_threads_is_refused_not_corrupted(tok):
         if refused:
             break
     assert refused
+    enc.reset()                                               # the refused call changed nothing
+    assert np.array_equal(np.concatenate([enc.push(frames[:9]), enc.finish()]), tok.encode(frames[:9]))
     enc.close()
 
 
