@@ -23,7 +23,7 @@ if ! command -v swift >/dev/null; then
     echo "setup: Swift 6 not found (expected /opt/swift/usr/bin/swift or swift on PATH)" >&2; exit 1; fi
 fi
 
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import torch, safetensors, numpy, cv2, pytest" 2>/dev/null; then
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import torch, safetensors, numpy, cv2, pytest, ray.data" 2>/dev/null; then
   echo "setup: creating .venv (PyTorch and friends, about a minute)" >&2
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check -r training/requirements.txt
