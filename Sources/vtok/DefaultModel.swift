@@ -36,15 +36,15 @@ enum DefaultModel {
         let fm = FileManager.default
         if let explicit {
             guard fm.isReadableFile(atPath: explicit) else {
-                return .failure(CLIError("model '\(explicit)' \(fm.fileExists(atPath: explicit) ? "cannot be read" : "does not exist"): "
+                return .failure(CLIError("cannot load model '\(explicit)': \(fm.fileExists(atPath: explicit) ? "it cannot be read" : "no such file"): "
                                          + "pass --model PATH to a .safetensors weights file, or leave it out for the released model"))
             }
             return .success(explicit)
         }
         if let env = environment["VTOK_MODEL"], !env.isEmpty {
             guard fm.isReadableFile(atPath: env) else {
-                return .failure(CLIError("VTOK_MODEL names '\(env)', which \(fm.fileExists(atPath: env) ? "cannot be read" : "does not exist"): "
-                                         + "correct it, or unset it for the released model"))
+                return .failure(CLIError("cannot load model '\(env)' named by VTOK_MODEL: \(fm.fileExists(atPath: env) ? "it cannot be read" : "no such file"): "
+                                         + "correct VTOK_MODEL, or unset it for the released model"))
             }
             return .success(env)
         }

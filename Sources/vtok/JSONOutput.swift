@@ -3,8 +3,8 @@
 import Foundation
 
 enum JSONOutput {
-    /// Significant decimals kept for floats.
-    static let decimals = 4
+    /// Significant digits kept for floats.
+    static let significantDigits = 9
 
     /// The text of `object` (a tree of dictionaries, arrays, strings, numbers, booleans and NSNull).
     static func render(_ object: Any) throws -> String {
@@ -29,11 +29,8 @@ enum JSONOutput {
 
     static func round(_ x: Double) -> Any {
         guard x.isFinite else { return NSNull() }
-        if x == x.rounded(), abs(x) < 1e15 { return x }
-        // Round to `decimals` places after the point, or to `decimals` significant digits below 1.
-        let magnitude = x == 0 ? 0 : Int(floor(log10(abs(x))))
-        let places = max(decimals, decimals - 1 - magnitude)
-        let text = String(format: "%.\(min(places, 12))f", x)
-        return Double(text) ?? x
+        // Nine significant digits: arithmetic noise goes (2.7499999999999996 -> 2.75), exact values stay
+        // (0.001484375), and no figure vtok measures has more meaning than that.
+        return Double(String(format: "%.\(significantDigits)g", x)) ?? x
     }
 }
