@@ -30,18 +30,20 @@ struct CError: Error {
         self.message = message
     }
 
+    /// An if-chain, not a switch: a case added to EngineError later still maps (to its description) and compiles.
     init(_ e: EngineError) {
-        switch e {
-        case let .badFrameSize(width, height, multiple):
+        if case let .badFrameSize(width, height, multiple) = e {
             self.init(.frameSize, "frame size \(width)x\(height) must be positive multiples of \(multiple), at most 16384")
-        case let .wrongInputLength(expected, found):
+        } else if case let .wrongInputLength(expected, found) = e {
             self.init(.inputLength, "input of \(found) values where a multiple of \(expected) was expected")
-        case let .tokenOutOfRange(t):
+        } else if case let .tokenOutOfRange(t) = e {
             self.init(.tokenRange, "token \(t) is not below the vocabulary size")
-        case .streamFinished:
+        } else if case .streamFinished = e {
             self.init(.finished, "push after finish: reset the session first")
-        case let .backendFailed(why):
+        } else if case let .backendFailed(why) = e {
             self.init(.backend, "the compute library cannot run here: \(why)")
+        } else {
+            self.init(.argument, "\(e)")
         }
     }
 
