@@ -30,17 +30,24 @@ extension MediaReader {
         let pixelFormat = Self.unJPEG(decodedFormat)
         var sizeChange: (old: FrameSize, new: FrameSize)?
         if scaler == nil || scaler?.source != size || scaler?.pixelFormat != pixelFormat {
-            if let old = scaler?.source, old != size { sizeChange = (old, size) }
-            let plan = try SizePolicy.plan(source: size, request: options.size, factor: options.spatialFactor,
+            if let old = scaler?.source, old != size {
+                sizeChange = (Self.turned(old, info.appliedQuarterTurns), Self.turned(size, info.appliedQuarterTurns))
+            }
+            // Sizes are planned for the upright picture; the scaler works on the stored one, then it is turned.
+            let turns = info.appliedQuarterTurns
+            let upright = Self.turned(size, turns)
+            let plan = try SizePolicy.plan(source: upright, request: options.size, factor: options.spatialFactor,
                                            crop: options.crop)
             let fullRange = f.color_range == AVCOL_RANGE_JPEG || decodedFormat != pixelFormat
-            scaler = try FrameScaler(source: size, pixelFormat: pixelFormat, plan: plan,
+            scaler = try FrameScaler(source: size, pixelFormat: pixelFormat, plan: Self.stored(plan, turns),
                                      algorithm: options.scaling, fullRange: fullRange, colorspace: f.colorspace)
-            info.sourceSize = size
+            info.sourceSize = upright
             info.outputSize = plan.output
         }
         guard let scaler else { return }
-        let picture = ScaledPicture(size: scaler.plan.output, pixels: try scaler.scale(frame))
+        let turns = info.appliedQuarterTurns
+        let picture = ScaledPicture(size: Self.turned(scaler.plan.output, turns),
+                                    pixels: Self.turn(try scaler.scale(frame), size: scaler.plan.output, quarters: turns))
 
         if let change = sizeChange {
             // Everything of the old size goes out first, then the notice, then the new frames.

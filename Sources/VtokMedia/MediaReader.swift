@@ -97,6 +97,8 @@ public final class MediaReader: @unchecked Sendable {
             isLive: live)
         info.rotation = Self.displayRotation(stream)
         info.durationSeconds = MediaReader.durationSeconds(format: format, stream: stream)
+        info.appliedQuarterTurns = options.autorotate ? Self.quarterTurns(rotation: info.rotation) : 0
+        info.sourceSize = Self.turned(source, info.appliedQuarterTurns)
         guard packet != nil, frame != nil else {
             throw MediaError.ffmpeg(FFmpegError(function: "av_frame_alloc", code: vtok_averror(ENOMEM)))
         }
@@ -106,7 +108,7 @@ public final class MediaReader: @unchecked Sendable {
         }
         if source.pixelCount > 0 {
             try checkPixels(source)
-            info.outputSize = try SizePolicy.plan(source: source, request: options.size,
+            info.outputSize = try SizePolicy.plan(source: info.sourceSize, request: options.size,
                                                   factor: options.spatialFactor, crop: options.crop).output
         }
     }

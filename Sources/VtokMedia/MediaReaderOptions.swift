@@ -23,6 +23,9 @@ public struct MediaReaderOptions: Sendable {
     /// Extra demuxer / device options passed to `avformat_open_input`, e.g. for V4L2
     /// `["video_size": "640x480", "framerate": "30", "input_format": "mjpeg"]`. They override the live defaults.
     public var formatOptions: [String: String] = [:]
+    /// Turn frames upright as the container's display rotation says (a phone's portrait video), as the ffmpeg
+    /// tool does; sizes (`size`, `crop`, the reported source size) are then those of the upright picture.
+    public var autorotate: Bool = true
     /// Decoder threads (0: FFmpeg decides). Live mode uses slice threads only, so no frame is held back.
     public var decoderThreads: Int = 0
 

@@ -123,10 +123,6 @@ struct EncodeCommand: ParsableCommand {
             if summary.reason != .endOfInput, !summary.message.isEmpty, !damaged {
                 Terminal.note("stream ended early: \(summary.message)")
             }
-            if !damaged, pipeline.mediaInfo.rotation != 0 {      // one line, and only when nothing else was said
-                Terminal.note("\(input): rotation metadata (\(pipeline.mediaInfo.rotation) degrees) not applied: "
-                              + "frames are tokenised as stored")
-            }
             return damaged ? ExitCodes.failure : 0
         } catch {
             Terminal.error("\(error)")
