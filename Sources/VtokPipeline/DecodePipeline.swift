@@ -102,6 +102,7 @@ struct DecodeRun {
     private var writer: MediaWriter?
     /// Frames of a segment whose size differs from the first one's are scaled to the first one's size.
     private var scaler: SegmentScaler?
+    private var lastPTS: Int64?
 
     init(pipeline: DecodePipeline) { self.pipeline = pipeline }
 
@@ -186,6 +187,12 @@ struct DecodeRun {
             summary.latentsIn += 1
             // Latent 0 yields 1 frame, later ones T; a final partial group keeps the first pts.count of them.
             for (frame, pts) in zip(frames.prefix(t.pts.count), t.pts) {
+                // Input damage, not an output failure: the writer needs increasing pts (exit 1, not 2).
+                if let last = lastPTS, pts <= last {
+                    summary.failure = .timestampsNotIncreasing(previous: last, next: pts)
+                    return false
+                }
+                lastPTS = pts
                 if let scaler {
                     try writer.write(pixels: scaler.scale(frame.rgb), width: scaler.to.width, height: scaler.to.height, pts: pts)
                 } else {

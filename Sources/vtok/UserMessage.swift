@@ -73,7 +73,8 @@ enum UserMessage {
         switch e {
         case .cannotOpen(_, let f) where f.message.lowercased().contains("no such file"):
             return "cannot open \(name): no such file: check the path (\(ffmpegDetail(f)))"
-        case .cannotOpen(_, let f) where f.message.lowercased().contains("invalid data"):
+        // AVERROR_INVALIDDATA (FFERRTAG 'INDA'): the message may be the demuxer's own words instead.
+        case .cannotOpen(_, let f) where f.code == -1_094_995_529 || f.message.lowercased().contains("invalid data"):
             return "cannot open \(name): not a video FFmpeg recognises: check it is a whole video file, or name "
                 + "its format with -f (\(ffmpegDetail(f)))"
         case .cannotOpen(_, let f):

@@ -60,7 +60,7 @@ final class StreamToolTests: CLITestCase {
         XCTAssertEqual(o["duration_s"] as? Double ?? -1, 13 * 0.04, accuracy: 1e-9)
         let h = try XCTUnwrap(o["header"] as? [String: Any])
         XCTAssertEqual(h["model"] as? String, "vtok-tiny-test")
-        XCTAssertEqual(h["version"] as? String, "1.0")
+        XCTAssertEqual(h["version"] as? String, "1.1")
         XCTAssertEqual(h["levels"] as? [Int], [8, 8, 8, 5, 5, 5])
         XCTAssertEqual(h["vocabulary"] as? Int, 64000)
         XCTAssertEqual(h["temporal_factor"] as? Int, 4)
