@@ -64,7 +64,8 @@ extension StreamHeader {
         let nameLength = Int(try c.read(UInt8.self, "model_name_length"))
         let levels = try c.readArray(UInt16.self, levelCount, "levels").map(Int.init)
         let name = try c.readUTF8(nameLength, "model_name")
-        var encoder: [UInt8]? = minor >= 1 && c.remaining >= 32 ? try c.readBytes(32, "encoder_sha256") : nil
+        // 1.1 defines encoder_sha256: a 1.1 header without it is malformed (§4), as the Python reader says too.
+        var encoder: [UInt8]? = minor >= 1 ? try c.readBytes(32, "encoder_sha256") : nil
         if encoder?.contains(where: { $0 != 0 }) == false { encoder = nil }         // all zero: unknown
 
         var header = StreamHeader(
