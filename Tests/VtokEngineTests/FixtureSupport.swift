@@ -38,6 +38,21 @@ enum Fixtures {
     static func tinyD2Cases() throws -> SafeTensors { try SafeTensors(bytes: bytes("tiny-d2-cases.safetensors")) }
 }
 
+/// A safetensors file as (header JSON, data bytes) and back, for tests that edit headers.
+enum SafeTensorsBytes {
+    static func split(_ bytes: [UInt8]) throws -> ([String: Any], [UInt8]) {
+        var n = 0
+        for i in 0..<8 { n |= Int(bytes[i]) << (8 * i) }
+        let header = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + n)])) as? [String: Any])
+        return (header, Array(bytes[(8 + n)...]))
+    }
+
+    static func join(_ header: [String: Any], _ data: [UInt8]) throws -> [UInt8] {
+        let json = [UInt8](try JSONSerialization.data(withJSONObject: header))
+        return (0..<8).map { UInt8(truncatingIfNeeded: json.count >> (8 * $0)) } + json + data
+    }
+}
+
 /// Deterministic synthetic frames, (n, h, w, 3) as n arrays.
 func syntheticFrames(_ n: Int, width: Int, height: Int, seed: Int) -> [[UInt8]] {
     var state = UInt64(truncatingIfNeeded: seed) &* 0x9E37_79B9_7F4A_7C15 | 1

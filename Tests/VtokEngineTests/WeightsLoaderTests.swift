@@ -5,19 +5,9 @@ import XCTest
 @testable import VtokEngine
 
 final class WeightsLoaderTests: XCTestCase {
-    /// Splits a safetensors file into (header object, data section).
-    private func split(_ bytes: [UInt8]) throws -> ([String: Any], [UInt8]) {
-        var n = 0
-        for i in 0..<8 { n |= Int(bytes[i]) << (8 * i) }
-        let header = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + n)])) as? [String: Any])
-        return (header, Array(bytes[(8 + n)...]))
-    }
-
-    private func join(_ header: [String: Any], _ data: [UInt8]) throws -> [UInt8] {
-        let json = [UInt8](try JSONSerialization.data(withJSONObject: header))
-        let out: [UInt8] = (0..<8).map { UInt8(truncatingIfNeeded: json.count >> (8 * $0)) }
-        return out + json + data
-    }
+    /// Splits a safetensors file into (header object, data section), and back (FixtureSupport.swift).
+    private func split(_ bytes: [UInt8]) throws -> ([String: Any], [UInt8]) { try SafeTensorsBytes.split(bytes) }
+    private func join(_ header: [String: Any], _ data: [UInt8]) throws -> [UInt8] { try SafeTensorsBytes.join(header, data) }
 
     /// The tiny model with its header (and optionally data) edited.
     private func edited(_ edit: (inout [String: Any], inout [UInt8]) throws -> Void) throws -> [UInt8] {

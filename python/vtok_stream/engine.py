@@ -189,7 +189,23 @@ def _frames_array(frames, width: Optional[int] = None, height: Optional[int] = N
     return np.ascontiguousarray(frames)
 
 
-class _Session:
+
+class _Closing:
+    """Context manager and finaliser for objects with a close()."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+class _Session(_Closing):
     """A C session handle with a lock: one call at a time; close waits for a call in progress."""
 
     _free_name = ""
@@ -219,17 +235,6 @@ class _Session:
     def closed(self) -> bool:
         return self._handle is None
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
 
 
 class EncoderStream(_Session):
@@ -330,7 +335,7 @@ def _tokens_array(tokens, grid: Optional[Tuple[int, int]] = None) -> np.ndarray:
     return np.ascontiguousarray(tokens)
 
 
-class Tokenizer:
+class Tokenizer(_Closing):
     """A loaded model, shared by the streams it makes; encode/decode are whole-clip conveniences on pooled sessions."""
 
     def __init__(self, model_path: Optional[str] = None, *, backend: str = "onednn", threads: int = 0,
@@ -462,17 +467,6 @@ class Tokenizer:
         if handle is not None:
             self._lib.vtok_model_free(handle)
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
 
     def __repr__(self) -> str:
         return f"Tokenizer({self.name}, sha256 {self.sha256[:12]}, levels {self.levels}, backend {self.backend})"
