@@ -14,6 +14,7 @@
 // Tokens are bit-identical for a given backend, frame size and model, whatever the thread count or chunking.
 // The two backends differ in the last bits of the latents, each within the parity tolerances against PyTorch.
 
+import COpenBLAS
 import Glibc
 import Synchronization
 
@@ -61,10 +62,17 @@ public enum Compute {
     /// Sets how many threads sessions created afterwards use.
     public static func setThreads(_ n: Int) { chosenThreads.store(max(1, n), ordering: .relaxed) }
 
-    /// Threads sessions use: setThreads's value, or the number of cores.
+    /// Threads sessions use: setThreads's value, or the cores this process may run on.
     public static var threads: Int {
         let n = chosenThreads.load(ordering: .relaxed)
-        return n > 0 ? n : max(1, Gemm.coreCount)
+        return n > 0 ? n : availableCores
+    }
+
+    /// The CPUs this process may run on (sched_getaffinity: taskset, cgroups' cpusets, systemd's CPUAffinity=),
+    /// not a BLAS library's environment variable. Falls back to the online CPU count.
+    public static var availableCores: Int {
+        let n = Int(vtok_available_cpus())
+        return n > 0 ? n : max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     }
 
     /// Sets the library for sessions created afterwards.

@@ -38,9 +38,6 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Seconds for each of encode and decode.")
     var seconds: Double = 5
 
-    @Option(help: "Engine threads (default: the number of cores).")
-    var threads: Int?
-
     @Flag(help: "Also run training/bench_reference.py (PyTorch fp32) with .venv/bin/python and print the ratio.")
     var reference = false
 
@@ -54,7 +51,7 @@ struct BenchCommand: ParsableCommand {
         let weights = try modelOptions.load()
         let r: BenchmarkResult
         do {
-            r = try Benchmark.run(model: weights, width: width, height: height, seconds: seconds, threads: threads,
+            r = try Benchmark.run(model: weights, width: width, height: height, seconds: seconds, threads: modelOptions.threads,
                                   backend: modelOptions.backend)
         } catch {
             throw CLIError("cannot benchmark at \(width)x\(height): \(error)")

@@ -28,7 +28,7 @@ extension EncodeCommand {
             guard !all.isEmpty else { throw CLIError("no inputs (no video files in the folders or the manifest)") }
             items = BatchInputs.shard(all, index: shard.index, count: shard.count)
             // Each job's engine gets its share of the cores: jobs x threads = cores.
-            let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+            let cores = Compute.availableCores
             jobs = batch.jobs ?? min(cores, max(1, items.count))
             Compute.setThreads(max(1, cores / jobs))
         } catch {
