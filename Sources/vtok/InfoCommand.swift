@@ -72,7 +72,8 @@ struct InfoCommand: ParsableCommand {
         guard let h = s.header else { return "" }
         let sha = h.weightsSHA256.map { String(format: "%02x", $0) }.joined()
         var lines = [
-            "model        \(h.modelName)  sha256 \(sha.prefix(16))...",
+            "model        \(h.modelName)  sha256 \(sha.prefix(16))..."
+                + (h.encoderSHA256.map { "  encoder " + $0.prefix(8).map { String(format: "%02x", $0) }.joined() + "..." } ?? ""),
             "format       vtok token stream \(h.versionMajor).\(h.versionMinor), \(s.segments) segment(s)",
             "codes        FSQ levels \(h.levels.map(String.init).joined(separator: ",")) = \(h.vocabularySize), 16 bits per token",
             "grid         \(h.latentHeight)x\(h.latentWidth) tokens per latent frame, factors \(h.temporalFactor)x\(h.spatialFactor)x\(h.spatialFactor)",
