@@ -28,7 +28,14 @@ struct BenchCommand: ParsableCommand {
               vtok bench --seconds 10 --threads 2
               vtok bench --reference --json
               vtok bench --backend openblas
+              vtok bench --isa both --reference     # this CPU as it is, then as an AVX2-only CPU
+
+            --isa avx2 runs the benchmark (in a child process) as on a CPU without AVX-512: oneDNN limited to
+            AVX2 (ONEDNN_MAX_CPU_ISA=AVX2) and OpenBLAS on its Haswell kernels (OPENBLAS_CORETYPE=Haswell);
+            --isa both prints this CPU's result and then that one.
             """)
+
+    enum ISA: String, ExpressibleByArgument, CaseIterable { case native, avx2, both }
 
     @OptionGroup var modelOptions: ModelOptions
 
@@ -44,7 +51,18 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
+    @Option(help: ArgumentHelp("Instruction set: native (this CPU), avx2 (as an AVX2-only CPU), or both.",
+                               valueName: "native|avx2|both"))
+    var isa: ISA = .native
+
+    /// The environment of an AVX2-only run.
+    static let avx2Environment = ["ONEDNN_MAX_CPU_ISA": "AVX2", "OPENBLAS_CORETYPE": "Haswell"]
+
     func run() throws {
+        if isa == .avx2 {
+            FileHandle.standardOutput.write(try runAVX2Child())
+            return
+        }
         let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
         guard parts.count == 2 else { throw ValidationError("--size must look like 256x256") }
         let (width, height) = (parts[0], parts[1])
@@ -59,15 +77,25 @@ struct BenchCommand: ParsableCommand {
         let ref = reference ? try runReference(width: width, height: height, threads: r.threads) : nil
 
         if json {
-            print(try JSONOutput.render(benchJSON(r, reference: ref)))
+            var obj = try benchJSON(r, reference: ref)
+            if isa == .both,
+               let child = try JSONSerialization.jsonObject(with: runAVX2Child()) as? [String: Any] {
+                obj["avx2"] = child
+            }
+            print(try JSONOutput.render(obj))
             return
         }
         print("\(r.model) at \(width)x\(height), \(r.threads) threads, \(r.backendLibrary) (\(r.kernels.joined(separator: ", ")))")
+        print("isa: \(Self.isaName(r.kernels))" + (ProcessInfo.processInfo.environment["ONEDNN_MAX_CPU_ISA"].map {
+            " (ONEDNN_MAX_CPU_ISA=\($0))" } ?? ""))
         print(String(format: "encode %6.1f fps  %6.1f GFLOP/s  (%.0f%% of sgemm peak %.1f GFLOP/s)",
                      r.encodeFPS, r.encodeGFLOPS, 100 * r.encodePeakShare, r.sgemmPeakGFLOPS))
         print(String(format: "decode %6.1f fps  %6.1f GFLOP/s  (%.0f%%)", r.decodeFPS, r.decodeGFLOPS, 100 * r.decodePeakShare))
         print(String(format: "cpu time per frame: encode %.2f ms, decode %.2f ms (all threads; little affected by other load)",
                      r.encodeCPUMillisecondsPerFrame, r.decodeCPUMillisecondsPerFrame))
+        if r.kernels.contains(where: { $0.hasPrefix("winograd") }) {
+            print("(GFLOP/s count direct-convolution FLOPs; Winograd layers do 2.25x fewer multiplies, so over 100% of the sgemm peak is possible)")
+        }
         let others = ComputeBackend.allCases.filter { $0 != r.backend }.compactMap { b in
             r.sgemmPeakGFLOPSByLibrary[b.rawValue].map { String(format: "%@ %.1f GFLOP/s", b.description, $0) }
         }
@@ -82,6 +110,38 @@ struct BenchCommand: ParsableCommand {
             print(String(format: "pytorch reference: encode %.1f fps, decode %.1f fps -> vtok is %.2fx / %.2fx",
                          ref.encode, ref.decode, r.encodeFPS / ref.encode, r.decodeFPS / ref.decode))
         }
+        if isa == .both {
+            fflush(nil)                       // our buffered lines before the child's
+            print("\nas an AVX2-only CPU (\(Self.avx2Environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))):")
+            fflush(nil)                       // our buffered lines before the child's
+            FileHandle.standardOutput.write(try runAVX2Child())
+        }
+    }
+
+    /// The instruction set of the kernels in use, from their names ("brgconv:avx512_core" -> "avx512_core").
+    static func isaName(_ kernels: [String]) -> String {
+        let isas = Set(kernels.filter { $0.contains(":") }.compactMap { k in k.split(separator: ":").last.map(String.init) })
+        return isas.isEmpty ? "generic (OpenBLAS \(Gemm.openBLASCore))" : isas.sorted().joined(separator: ", ")
+    }
+
+    /// This command again in a child process with `--isa native` under the AVX2-only environment; its stdout.
+    private func runAVX2Child() throws -> Data {
+        var args = Array(CommandLine.arguments.dropFirst())
+        if let i = args.firstIndex(of: "--isa"), i + 1 < args.count { args[i + 1] = "native" }
+        else if let i = args.firstIndex(where: { $0.hasPrefix("--isa=") }) { args[i] = "--isa=native" }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+        p.arguments = args
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in Self.avx2Environment { env[k] = v }
+        p.environment = env
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw CLIError("the AVX2-only benchmark run failed (status \(p.terminationStatus))") }
+        return data
     }
 
     /// The result as JSON: snake_case keys (BenchmarkResult's camelCase names converted), the reference as an
