@@ -1,4 +1,5 @@
 // media -> engine -> stream: reads frames, tokenises each completed group, writes one packet per latent frame.
+import Foundation
 import VtokEngine
 import VtokMedia
 import VtokStream
@@ -37,6 +38,8 @@ public struct EncodeProgress: Sendable {
 public final class EncodePipeline {
     public let options: EncodeOptions
     private let reader: MediaReader
+    /// Whether frames are read ahead on their own thread (FramePrefetcher): regular files, not live inputs.
+    private let prefetch: Bool
     /// Stream id for the header; random unless set (tests set it to compare streams byte for byte).
     public var streamID: [UInt8] = StreamHeader.randomStreamID()
 
@@ -45,8 +48,13 @@ public final class EncodePipeline {
         self.options = options
         do {
             switch input {
-            case .path(let p): reader = try MediaReader(path: p, options: options.media)
-            case .fileDescriptor(let fd): reader = try MediaReader(fileDescriptor: fd, options: options.media)
+            case .path(let p):
+                reader = try MediaReader(path: p, options: options.media)
+                var st = stat()
+                prefetch = p != "-" && !reader.info.isLive && stat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+            case .fileDescriptor(let fd):
+                reader = try MediaReader(fileDescriptor: fd, options: options.media)
+                prefetch = false
             }
         } catch let e as MediaError {
             throw .media(e)
@@ -69,29 +77,34 @@ public final class EncodePipeline {
                          progress: ((EncodeProgress) -> Void)?) -> EncodeSummary {
         var run = EncodeRun(options: options, streamID: streamID, emit: emit, progress: progress)
         var firstPTS: Int64?
+        let prefetcher = prefetch ? FramePrefetcher(reader: reader) : nil
+        var info = reader.info
         loop: while true {
             if shouldStop() {
                 run.end(.shutdown, "the encoder was asked to stop")
                 break
             }
-            let frame: VideoFrame?
-            do {
-                frame = try reader.nextFrame()
-            } catch MediaError.frameSizeChanged(let old, let new) {
+            let item: FramePrefetcher.Item
+            if let prefetcher { item = prefetcher.next() } else { item = readDirectly() }
+            let frame: VideoFrame
+            switch item {
+            case let .frame(f, i):
+                frame = f
+                info = i
+            case let .sizeChanged(old, new, i):
+                info = i
                 if options.onSizeChange == .fail {
                     run.end(.sourceChanged, "frame size changed from \(old) to \(new)")
-                    break
+                    break loop
                 }
                 run.closeSegment()
                 continue
-            } catch let e as MediaError {
+            case let .failed(e):
                 run.fail(.media(e), reason: .inputError)
-                break
-            } catch {
-                run.fail(.media(.invalidOption("\(error)")), reason: .inputError)
-                break
+                break loop
+            case .end:
+                break loop
             }
-            guard let frame else { break }
             if let max = options.limits.maxFrames, run.summary.framesIn >= max {
                 run.end(.limitExceeded, "frame limit of \(max) reached")
                 break
@@ -99,15 +112,29 @@ public final class EncodePipeline {
             if let max = options.limits.maxSeconds {
                 let first = firstPTS ?? frame.pts
                 firstPTS = first
-                let tb = reader.info.timeBase
+                let tb = info.timeBase
                 if Double(frame.pts - first) * Double(tb.num) / Double(tb.den) >= max {
                     run.end(.limitExceeded, "duration limit of \(max) s reached")
                     break
                 }
             }
-            guard run.push(frame, info: reader.info) else { break loop }
+            guard run.push(frame, info: info) else { break loop }
         }
-        run.summary.mediaDiagnostics = reader.diagnostics
-        return run.finish(fallbackSize: reader.info)
+        run.summary.mediaDiagnostics = prefetcher?.finish() ?? reader.diagnostics
+        return run.finish(fallbackSize: info)
+    }
+
+    /// One read on this thread, as the prefetcher's item.
+    private func readDirectly() -> FramePrefetcher.Item {
+        do {
+            guard let f = try reader.nextFrame() else { return .end }
+            return .frame(f, reader.info)
+        } catch MediaError.frameSizeChanged(let old, let new) {
+            return .sizeChanged(old: old, new: new, reader.info)
+        } catch let e as MediaError {
+            return .failed(e)
+        } catch {
+            return .failed(.invalidOption("\(error)"))
+        }
     }
 }
