@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 import time
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export import load_release  # noqa: E402
-from vtok_model.model import DecoderStream, EncoderStream  # noqa: E402
+from vtok_model.model import DecoderStream, EncoderStream
+from vtok_model.weights import load_release
 
 
 def main():

@@ -22,7 +22,7 @@ import tempfile
 import numpy as np
 import torch
 
-from export import load_release
+from vtok_model.weights import load_release
 from vtok_model.data import HELDOUT
 from vtok_model.frames import read_frames
 from vtok_model.losses import ssim

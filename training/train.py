@@ -123,7 +123,7 @@ def main():
     cfg = ModelConfig() if a.arch == "v1" else ModelConfig(name="vtok-4x8x8-d2", version=2, decoder=decoder_v2())
     model = Tokenizer(cfg).to(dev)
     if a.init:
-        from export import load_release
+        from vtok_model.weights import load_release
         src = load_release(a.init)[0].state_dict()
         own = model.state_dict()
         taken = {k: v for k, v in src.items() if k in own and own[k].shape == v.shape}

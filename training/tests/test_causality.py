@@ -2,10 +2,10 @@
 import pytest
 import torch
 
-from fixtures import randomise, tiny_config, tiny_config_v2
 from vtok_model import ModelConfig, Tokenizer
 from vtok_model.config import decoder_v2
 from vtok_model.model import DecoderStream, EncoderStream
+from vtok_model.testing import randomise, tiny_config, tiny_config_v2
 
 
 def models():

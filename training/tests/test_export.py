@@ -4,10 +4,10 @@ import struct
 import pytest
 import torch
 
-from export import load_release, name_table, save_release
-from fixtures import randomise, tiny_config
 from vtok_model import ModelConfig, Tokenizer
 from vtok_model.config import ConfigError
+from vtok_model.testing import randomise, tiny_config
+from vtok_model.weights import load_release, name_table, save_release
 
 
 def test_round_trip_is_exact(tmp_path):
@@ -74,8 +74,8 @@ def test_d2t_needs_version_2_and_frame_count():
 
 
 def test_encoder_identity_ignores_the_decoder(tmp_path):
-    from export import encoder_identity, to_engine
-    from fixtures import tiny_config_v2
+    from vtok_model.testing import tiny_config_v2
+    from vtok_model.weights import encoder_identity, to_engine
     torch.manual_seed(0)
     a = Tokenizer(tiny_config())
     b = Tokenizer(tiny_config_v2())

@@ -38,8 +38,8 @@ def binary():
 def test_tokens_match_the_cli(tmp_path):
     sys.path.insert(0, os.path.join(ROOT, "python"))
     from vtok_stream import Tokens, read_stream
-    from export import load_release
     from vtok_model.model import EncoderStream
+    from vtok_model.weights import load_release
     import torch
     clip = os.path.join(ROOT, "samples/sample.mp4")
     out = tmp_path / "s.vtok"
