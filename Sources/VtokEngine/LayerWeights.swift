@@ -1,7 +1,7 @@
 // Engine-side weights of one op, in the layouts the kernels use. Layout conversion happened at export
-// (training/export.py); loading only checks shapes and widens to Float32.
+// (training/vtok_model/weights.py); loading only checks shapes and widens to Float32.
 //
-// Name table (engine tensor name, from the config op name N; see export.py):
+// Name table (engine tensor name, from the config op name N; see training/vtok_model/weights.py):
 //   conv N:  N.weight (kt, ks, ks, cin, cout), N.bias (cout)
 //   res  N:  N.norm1.weight (c), N.conv1.weight (kt, 3, 3, c, c), N.conv1.bias (c),
 //            N.norm2.weight (c), N.conv2.weight (1, 3, 3, c, c), N.conv2.bias (c)

@@ -1,6 +1,6 @@
 // Encoder identity: what makes a stream's tokens. Two weights files with the same identity write the same
 // tokens for the same frames, so any decoder trained on one encoder's tokens can read every stream that encoder
-// wrote (docs/model.md, "Encoder identity"). training/export.py `encoder_identity` computes the same bytes:
+// wrote (docs/model.md, "Encoder identity"). training/vtok_model/weights.py `encoder_identity` computes the same bytes:
 //
 //   "vtok-encoder/1\n"
 //   "levels 8,8,8,5,5,5\n" "temporal_factor 4\n" "spatial_factor 8\n"

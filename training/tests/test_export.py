@@ -105,3 +105,12 @@ def test_release_architecture_within_compute_budget():
     f = flops_per_frame(ModelConfig(), 256, 256)
     assert f["encoder_per_frame"] <= 2e9          # issue 2's budget at 256x256
     assert f["decoder_per_frame"] <= 6e9
+
+
+def test_saving_the_same_model_gives_the_same_bytes(tmp_path):
+    from vtok_model.weights import save_release as save
+    torch.manual_seed(0)
+    m = Tokenizer(tiny_config())
+    digests = {save(m, str(tmp_path / f"m{i}.safetensors"), {"purpose": "test", "steps": 3}) for i in range(3)}
+    assert len(digests) == 1
+    load_release(str(tmp_path / "m0.safetensors"))

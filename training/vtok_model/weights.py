@@ -125,7 +125,26 @@ def save_release(model: Tokenizer, path: str, info: dict | None = None, reads: l
     for k, v in (info or {}).items():
         meta[k] = str(v)
     save_file(tensors, path, metadata=meta)
+    canonicalise_header(path)
     return file_sha256(path)
+
+
+def canonicalise_header(path: str) -> None:
+    """Rewrites the safetensors JSON header with sorted keys and no spaces (safetensors writes the metadata in
+    hash order, so the same weights gave another sha256 on every save); the tensor bytes are untouched. Same
+    model, same file, same sha256: streams name it (weights_sha256) and later files declare they read it."""
+    import json
+    import struct
+    with open(path, "rb") as f:
+        raw = f.read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n])
+    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)                      # keep the data section 8-byte aligned
+    with open(path + ".tmp", "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + raw[8 + n:])
+    import os
+    os.replace(path + ".tmp", path)
 
 
 def load_release(path: str) -> tuple[Tokenizer, dict]:
