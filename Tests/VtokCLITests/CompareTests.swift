@@ -2,6 +2,7 @@
 // within the latent group, JSON and a table, a gnuplot plot (a small PNG of a known size) and a side-by-side video.
 import Foundation
 import XCTest
+import VtokTestSupport
 
 final class CompareTests: CLITestCase {
     /// Lossless RGB clips (rawvideo rgb24 in NUT), so vtok and FFmpeg see exactly the same samples.

@@ -2,6 +2,7 @@
 // stream (PNG, JPEG), a numbered image sequence for a longer one, and image sequences as encode input.
 import Foundation
 import XCTest
+import VtokTestSupport
 import VtokStream
 
 final class DecodeOutputTests: CLITestCase {

@@ -3,6 +3,7 @@
 // Each ends with an exit status, at most one `vtok:` line, no signal, and bounded time and memory.
 import Foundation
 import XCTest
+import VtokTestSupport
 import VtokStream
 
 final class HostileStreamCLITests: CLITestCase {

@@ -2,6 +2,7 @@
 // garbage: what they print, what they write, how they exit.
 import Foundation
 import XCTest
+import VtokTestSupport
 import VtokStream
 
 final class StreamToolTests: CLITestCase {

@@ -1,11 +1,13 @@
-// Test clips made at test time with the ffmpeg CLI (testsrc2), in one temp dir per test process.
+// Test clips made at test time with the ffmpeg CLI (VtokTestSupport's TestClips), in one temp dir per test
+// process, each made once.
 import Foundation
 import XCTest
+import VtokTestSupport
 @testable import VtokMedia
 
 enum Fixtures {
-    static let ffmpeg = "/usr/bin/ffmpeg"
-    static let ffprobe = "/usr/bin/ffprobe"
+    static let ffmpeg = TestClips.ffmpeg
+    static let ffprobe = TestClips.ffprobe
 
     /// A fresh temp dir, or $VTOK_MEDIA_FIXTURES (kept between runs, so tools like valgrind that cannot
     /// spawn ffmpeg can reuse the clips).
@@ -33,7 +35,7 @@ enum Fixtures {
             made[name] = path
             return path
         }
-        try run(ffmpeg, ["-hide_banner", "-loglevel", "error", "-y"] + args + [path])
+        try TestClips.make(path, args)
         made[name] = path
         return path
     }
@@ -41,8 +43,7 @@ enum Fixtures {
     /// testsrc2 video of `seconds` at `size` and `rate`, encoded by `codec`.
     static func testsrc(_ name: String, size: String = "64x48", rate: Int = 25, seconds: Double = 1,
                         extra: [String] = []) throws -> String {
-        try clip(name, ["-f", "lavfi", "-i", "testsrc2=size=\(size):rate=\(rate)", "-t", String(seconds),
-                        "-pix_fmt", "yuv420p"] + extra)
+        try clip(name, TestClips.testsrc(size: size, rate: String(rate), seconds: seconds) + extra)
     }
 
     static var mp4: String { get throws { try testsrc("clip.mp4", extra: ["-c:v", "libx264", "-preset", "ultrafast"]) } }
@@ -56,21 +57,12 @@ enum Fixtures {
         return url.path
     }
 
+    /// Runs `tool` to the end; its stdout. Throws when it fails.
     @discardableResult
     static func run(_ tool: String, _ args: [String]) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = args
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw NSError(domain: "Fixtures", code: Int(process.terminationStatus),
-                          userInfo: [NSLocalizedDescriptionKey: "\(tool) \(args.joined(separator: " ")) failed"])
-        }
-        return data
+        let r = try ProcessRunner.run(tool, args, scratch: directory.path)
+        guard r.succeeded else { throw TestSupportError("\(tool) \(args.joined(separator: " ")) failed: \(r.summary)") }
+        return Data(r.stdout)
     }
 
     /// Reads every frame (size changes are rethrown).
