@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "VtokTestSupport", path: "Tests/VtokTestSupport"),
         .testTarget(name: "VtokMediaTests", dependencies: ["VtokMedia", "VtokTestSupport"]),
         .testTarget(name: "VtokEngineTests", dependencies: ["VtokEngine"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "VtokStreamTests", dependencies: ["VtokStream"]),
+        .testTarget(name: "VtokStreamTests", dependencies: ["VtokStream", "VtokTestSupport"]),
         .testTarget(name: "VtokPipelineTests", dependencies: ["VtokPipeline", "VtokTestSupport"]),
         .testTarget(name: "VtokServerTests", dependencies: ["VtokServer", "VtokPipeline", "VtokEngine", "VtokMedia", "VtokStream",
                                                             "VtokTestSupport"]),
