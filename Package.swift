@@ -53,7 +53,7 @@ let package = Package(
         // what the test targets share: child processes, ffmpeg test clips, source-tree paths. Foundation only.
         .target(name: "VtokTestSupport", path: "Tests/VtokTestSupport"),
         .testTarget(name: "VtokMediaTests", dependencies: ["VtokMedia", "VtokTestSupport"]),
-        .testTarget(name: "VtokEngineTests", dependencies: ["VtokEngine"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "VtokEngineTests", dependencies: ["VtokEngine", "VtokTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VtokStreamTests", dependencies: ["VtokStream", "VtokTestSupport"]),
         .testTarget(name: "VtokPipelineTests", dependencies: ["VtokPipeline", "VtokTestSupport"]),
         .testTarget(name: "VtokServerTests", dependencies: ["VtokServer", "VtokPipeline", "VtokEngine", "VtokMedia", "VtokStream",

@@ -7,7 +7,6 @@ import VtokTestSupport
 
 enum Fixtures {
     static let ffmpeg = TestClips.ffmpeg
-    static let ffprobe = TestClips.ffprobe
 
     /// A fresh temp dir, or $VTOK_MEDIA_FIXTURES (kept between runs, so tools like valgrind that cannot
     /// spawn ffmpeg can reuse the clips).
@@ -55,14 +54,6 @@ enum Fixtures {
         let url = directory.appendingPathComponent(name)
         try data.write(to: url)
         return url.path
-    }
-
-    /// Runs `tool` to the end; its stdout. Throws when it fails.
-    @discardableResult
-    static func run(_ tool: String, _ args: [String]) throws -> Data {
-        let r = try ProcessRunner.run(tool, args, scratch: directory.path)
-        guard r.succeeded else { throw TestSupportError("\(tool) \(args.joined(separator: " ")) failed: \(r.summary)") }
-        return Data(r.stdout)
     }
 
     /// Reads every frame (size changes are rethrown).

@@ -9,4 +9,9 @@ public enum TestPaths {
     public static let tinyModel = root.appendingPathComponent("Tests/VtokEngineTests/Fixtures/tiny-model.safetensors").path
     /// The shipped model.
     public static let releasedModel = root.appendingPathComponent("models/vtok-4x8x8.safetensors").path
+
+    /// Tests/Fixtures/fuzz/<kind>: the inputs a fuzz regression test replays (`safetensors`, `stream`, `media`).
+    public static func fuzzFixtures(_ kind: String) -> URL {
+        root.appendingPathComponent("Tests/Fixtures/fuzz").appendingPathComponent(kind)
+    }
 }
