@@ -25,5 +25,3 @@ enum CLI {
         return found
     }
 }
-
-typealias CLITestError = TestSupportError

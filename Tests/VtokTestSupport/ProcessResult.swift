@@ -37,9 +37,3 @@ public enum ProcessInput: Sendable {
     case pipe(String)
     case bytes([UInt8])
 }
-
-/// A helper could not set a process up (a file it cannot create or read, a tool that failed).
-public struct TestSupportError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ d: String) { description = d }
-}
