@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "VtokPipeline", dependencies: ["VtokMedia", "VtokEngine", "VtokStream"]),
         // the daemon: sockets, sessions, systemd, metrics.
         .target(name: "VtokServer", dependencies: [
-            "VtokPipeline", "VtokMedia", "VtokEngine", "VtokStream",
+            "VtokPipeline", "VtokMedia", "VtokStream",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
@@ -50,12 +50,15 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
-        .testTarget(name: "VtokMediaTests", dependencies: ["VtokMedia"]),
-        .testTarget(name: "VtokEngineTests", dependencies: ["VtokEngine"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "VtokStreamTests", dependencies: ["VtokStream"]),
-        .testTarget(name: "VtokPipelineTests", dependencies: ["VtokPipeline"]),
-        .testTarget(name: "VtokServerTests", dependencies: ["VtokServer", "VtokPipeline", "VtokEngine", "VtokMedia", "VtokStream"]),
-        .testTarget(name: "VtokCLITests", dependencies: ["VtokStream"]),
+        // what the test targets share: child processes, ffmpeg test clips, source-tree paths. Foundation only.
+        .target(name: "VtokTestSupport", path: "Tests/VtokTestSupport"),
+        .testTarget(name: "VtokMediaTests", dependencies: ["VtokMedia", "VtokTestSupport"]),
+        .testTarget(name: "VtokEngineTests", dependencies: ["VtokEngine", "VtokTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "VtokStreamTests", dependencies: ["VtokStream", "VtokTestSupport"]),
+        .testTarget(name: "VtokPipelineTests", dependencies: ["VtokPipeline", "VtokTestSupport"]),
+        .testTarget(name: "VtokServerTests", dependencies: ["VtokServer", "VtokPipeline", "VtokEngine", "VtokMedia", "VtokStream",
+                                                            "VtokTestSupport"]),
+        .testTarget(name: "VtokCLITests", dependencies: ["VtokStream", "VtokTestSupport"]),
         .testTarget(name: "VtokCTests", dependencies: ["VtokC", "VtokEngine"]),
     ]
 )

@@ -2,7 +2,7 @@
 
 /// Why bytes could not be read as, or values could not be written to, a token stream.
 ///
-/// A reader reports most of these inside `StreamEvent.corruption` and goes on (§6); it throws only
+/// A reader reports most of these inside `StreamEvent.skipped` and goes on (§6); it throws only
 /// `unsupportedVersion`. A writer throws `invalidArgument` for values the format cannot carry.
 public enum StreamError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Bytes where a packet should start that are not the sync bytes (§3, §6.1).

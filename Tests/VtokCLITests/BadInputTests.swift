@@ -3,6 +3,7 @@
 // packet saying why (or no stream at all when the input could not even be opened).
 import Foundation
 import XCTest
+import VtokTestSupport
 import VtokStream
 
 final class BadInputTests: CLITestCase {

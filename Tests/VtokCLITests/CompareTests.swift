@@ -2,6 +2,7 @@
 // within the latent group, JSON and a table, a gnuplot plot (a small PNG of a known size) and a side-by-side video.
 import Foundation
 import XCTest
+import VtokTestSupport
 
 final class CompareTests: CLITestCase {
     /// Lossless RGB clips (rawvideo rgb24 in NUT), so vtok and FFmpeg see exactly the same samples.
@@ -100,7 +101,7 @@ final class CompareTests: CLITestCase {
     /// Width and height from a PNG's IHDR chunk.
     func pngSize(_ file: String) throws -> [Int] {
         let b = try readBytes(file)
-        guard b.count > 24, b.prefix(4) == [0x89, 0x50, 0x4E, 0x47] else { throw CLITestError("\(file) is not a PNG") }
+        guard b.count > 24, b.prefix(4) == [0x89, 0x50, 0x4E, 0x47] else { throw TestSupportError("\(file) is not a PNG") }
         func u32(_ i: Int) -> Int { b[i..<(i + 4)].reduce(0) { $0 << 8 | Int($1) } }
         return [u32(16), u32(20)]
     }

@@ -2,6 +2,7 @@
 // terminal, non-zero on failure (never a signal), help and version; and the released model found with no flag.
 import Foundation
 import XCTest
+import VtokTestSupport
 import VtokStream
 
 final class ConventionsTests: CLITestCase {

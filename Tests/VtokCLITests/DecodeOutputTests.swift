@@ -2,6 +2,7 @@
 // stream (PNG, JPEG), a numbered image sequence for a longer one, and image sequences as encode input.
 import Foundation
 import XCTest
+import VtokTestSupport
 import VtokStream
 
 final class DecodeOutputTests: CLITestCase {
@@ -9,7 +10,7 @@ final class DecodeOutputTests: CLITestCase {
     func probeSize(_ file: String) throws -> String {
         let r = try run(CLI.ffprobe, ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height",
                                       "-of", "csv=p=0:s=x", file])
-        guard r.status == 0 else { throw CLITestError("ffprobe failed: \(r.summary)") }
+        guard r.status == 0 else { throw TestSupportError("ffprobe failed: \(r.summary)") }
         return r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 

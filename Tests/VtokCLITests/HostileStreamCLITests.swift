@@ -3,6 +3,7 @@
 // Each ends with an exit status, at most one `vtok:` line, no signal, and bounded time and memory.
 import Foundation
 import XCTest
+import VtokTestSupport
 import VtokStream
 
 final class HostileStreamCLITests: CLITestCase {
@@ -169,7 +170,7 @@ final class HostileStreamCLITests: CLITestCase {
     func testInfoOnMutatedStreamsAlwaysSaysWhy() throws {
         let (_, stream) = try reference()
         let ps = Self.packets(stream)
-        var g = SplitMix(seed: 14)
+        var g = SplitMix64(seed: 14)
         var mutants: [[UInt8]] = []
         for k in 0..<120 {
             var m = stream
@@ -200,18 +201,5 @@ final class HostileStreamCLITests: CLITestCase {
             if r.status != 0 { failures += 1 }
         }
         XCTAssertGreaterThan(failures, 20, "most mutants are damaged and say so")
-    }
-}
-
-/// A small deterministic generator (SplitMix64) so a failing mutant can be found again.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

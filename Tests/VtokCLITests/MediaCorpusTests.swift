@@ -4,6 +4,7 @@
 // it fails, and either no output (the input never opened) or a complete END-terminated stream that decodes.
 import Foundation
 import XCTest
+import VtokTestSupport
 import VtokStream
 
 final class MediaCorpusTests: CLITestCase {

@@ -2,6 +2,7 @@
 // output container, and through pipes.
 import Foundation
 import XCTest
+import VtokTestSupport
 import VtokStream
 
 final class RoundTripTests: CLITestCase {

@@ -2,6 +2,7 @@
 // garbage: what they print, what they write, how they exit.
 import Foundation
 import XCTest
+import VtokTestSupport
 import VtokStream
 
 final class StreamToolTests: CLITestCase {
@@ -27,7 +28,7 @@ final class StreamToolTests: CLITestCase {
 
     func json(_ r: ProcessResult) throws -> [String: Any] {
         guard let o = try JSONSerialization.jsonObject(with: Data(r.stdout)) as? [String: Any] else {
-            throw CLITestError("not a JSON object: \(r.stdoutText)")
+            throw TestSupportError("not a JSON object: \(r.stdoutText)")
         }
         return o
     }

@@ -3,6 +3,7 @@
 // man page and completions `make install` puts in place.
 import Foundation
 import XCTest
+import VtokTestSupport
 import VtokStream
 
 final class UserFacingTests: CLITestCase {
@@ -68,17 +69,10 @@ final class UserFacingTests: CLITestCase {
         try FileManager.default.createDirectory(atPath: work + "/training", withIntermediateDirectories: true)
         try #"print('{"encode_fps": 0.0, "decode_fps": 12.5}')"#.write(toFile: work + "/training/bench_reference.py",
                                                                         atomically: true, encoding: .utf8)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: vtok)
-        p.arguments = ["bench", "--reference", "--json", "--seconds", "0.1", "--size", "64x48", "--model", CLI.tinyModel]
-        p.currentDirectoryURL = URL(fileURLWithPath: work)
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, String(decoding: data, as: UTF8.self))
+        let r = try run(vtok, ["bench", "--reference", "--json", "--seconds", "0.1", "--size", "64x48", "--model", CLI.tinyModel],
+                        currentDirectory: work)
+        let data = Data(r.stdout)
+        XCTAssertEqual(r.status, 0, String(decoding: data, as: UTF8.self))
         let o = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any], String(decoding: data, as: UTF8.self))
         XCTAssertEqual((o["reference"] as? [String: Any])?["decode_fps"] as? Double, 12.5)
         XCTAssertTrue(o["encode_speedup"] is NSNull, "a zero reference speed gives null, not inf")

@@ -2,11 +2,11 @@
 // the weights loader as the libFuzzer target does (Fuzz/SafeTensorsFuzz.swift): a WeightsError, never a trap.
 import Foundation
 import XCTest
+import VtokTestSupport
 @testable import VtokEngine
 
 final class WeightsFuzzRegressionTests: XCTestCase {
-    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/fuzz/safetensors")
+    static let folder = TestPaths.fuzzFixtures("safetensors")
 
     func testEveryFixtureIsRefusedOrLoads() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.folder.path).sorted()

@@ -1,11 +1,12 @@
-// Test clips made at test time with the ffmpeg CLI (testsrc2), in one temp dir per test process.
+// Test clips made at test time with the ffmpeg CLI (VtokTestSupport's TestClips), in one temp dir per test
+// process, each made once.
 import Foundation
 import XCTest
+import VtokTestSupport
 @testable import VtokMedia
 
 enum Fixtures {
-    static let ffmpeg = "/usr/bin/ffmpeg"
-    static let ffprobe = "/usr/bin/ffprobe"
+    static let ffmpeg = TestClips.ffmpeg
 
     /// A fresh temp dir, or $VTOK_MEDIA_FIXTURES (kept between runs, so tools like valgrind that cannot
     /// spawn ffmpeg can reuse the clips).
@@ -33,7 +34,7 @@ enum Fixtures {
             made[name] = path
             return path
         }
-        try run(ffmpeg, ["-hide_banner", "-loglevel", "error", "-y"] + args + [path])
+        try TestClips.make(path, args)
         made[name] = path
         return path
     }
@@ -41,8 +42,7 @@ enum Fixtures {
     /// testsrc2 video of `seconds` at `size` and `rate`, encoded by `codec`.
     static func testsrc(_ name: String, size: String = "64x48", rate: Int = 25, seconds: Double = 1,
                         extra: [String] = []) throws -> String {
-        try clip(name, ["-f", "lavfi", "-i", "testsrc2=size=\(size):rate=\(rate)", "-t", String(seconds),
-                        "-pix_fmt", "yuv420p"] + extra)
+        try clip(name, TestClips.testsrc(size: size, rate: String(rate), seconds: seconds) + extra)
     }
 
     static var mp4: String { get throws { try testsrc("clip.mp4", extra: ["-c:v", "libx264", "-preset", "ultrafast"]) } }
@@ -54,23 +54,6 @@ enum Fixtures {
         let url = directory.appendingPathComponent(name)
         try data.write(to: url)
         return url.path
-    }
-
-    @discardableResult
-    static func run(_ tool: String, _ args: [String]) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = args
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw NSError(domain: "Fixtures", code: Int(process.terminationStatus),
-                          userInfo: [NSLocalizedDescriptionKey: "\(tool) \(args.joined(separator: " ")) failed"])
-        }
-        return data
     }
 
     /// Reads every frame (size changes are rethrown).

@@ -2,11 +2,11 @@
 // media reader as the libFuzzer target does (Fuzz/MediaFuzz.swift): first byte 0 = y4m, 1 = NUT, then the file.
 import Foundation
 import XCTest
+import VtokTestSupport
 @testable import VtokMedia
 
 final class MediaFuzzRegressionTests: XCTestCase {
-    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/fuzz/media")
+    static let folder = TestPaths.fuzzFixtures("media")
 
     func testEveryFixtureGivesFramesOrAMediaError() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.folder.path).sorted()

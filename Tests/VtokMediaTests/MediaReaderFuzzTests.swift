@@ -2,21 +2,10 @@
 // MediaError; never a crash, a hang, or a non-monotonic pts.
 import Foundation
 import XCTest
+import VtokTestSupport
 @testable import VtokMedia
 
 final class MediaReaderFuzzTests: XCTestCase {
-    /// Deterministic so a failure can be replayed.
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     func testCorruptedCopiesNeverCrash() throws {
         let sources = [try Fixtures.mp4, try Fixtures.nut,
                        try Fixtures.testsrc("fuzz.mkv", extra: ["-c:v", "libx264", "-preset", "ultrafast", "-g", "5"])]
@@ -24,7 +13,7 @@ final class MediaReaderFuzzTests: XCTestCase {
         for (n, source) in sources.enumerated() {
             let original = try Data(contentsOf: URL(fileURLWithPath: source))
             for seed in 0..<12 {
-                var rng = SplitMix64(state: UInt64(seed * 100 + n))
+                var rng = SplitMix64(state: UInt64(seed * 100 + n))   // deterministic: a failure can be replayed
                 var data = original
                 for _ in 0..<(1 + seed % 6) {
                     let start = Int.random(in: 0..<data.count, using: &rng)

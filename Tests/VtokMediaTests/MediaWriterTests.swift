@@ -1,6 +1,7 @@
 // Writing frames and reading them back: count, pts and pixels survive.
 import Foundation
 import XCTest
+import VtokTestSupport
 @testable import VtokMedia
 
 final class MediaWriterTests: XCTestCase {
@@ -68,10 +69,7 @@ final class MediaWriterTests: XCTestCase {
         let pts: [Int64] = [0, 1, 2, 4, 5, 6, 9, 10, 11, 12, 13, 20]
         _ = try roundTrip("probe.mp4", pts: pts)
         let path = Fixtures.directory.appendingPathComponent("probe.mp4").path
-        let out = try Fixtures.run(Fixtures.ffprobe, ["-v", "error", "-select_streams", "v:0", "-show_entries",
-                                                      "frame=pts_time", "-of", "csv=p=0", path])
-        let times = String(decoding: out, as: UTF8.self).split(whereSeparator: \.isNewline)
-            .compactMap { Double($0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: ","))) }
+        let times = try TestClips.probeTimes(path)
         XCTAssertEqual(times.count, pts.count)
         let start = times.first ?? 0
         for (t, p) in zip(times, pts) { XCTAssertEqual(t - start, Double(p) / 25, accuracy: 1e-6) }

@@ -3,6 +3,7 @@
 import Foundation
 import Glibc
 import XCTest
+import VtokTestSupport
 @testable import VtokServer
 import VtokEngine
 import VtokMedia
@@ -10,12 +11,10 @@ import VtokPipeline
 import VtokStream
 
 final class PipelineSessionTests: XCTestCase {
-    private static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
     private let streamID = Array(repeating: UInt8(0x5A), count: 16)
 
     private func options() throws -> EncodeOptions {
-        let path = Self.root.appendingPathComponent("Tests/VtokEngineTests/Fixtures/tiny-model.safetensors").path
+        let path = TestPaths.tinyModel
         guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("no tiny fixture model") }
         var media = MediaReaderOptions()
         media.size = .exact(FrameSize(width: 64, height: 48))
@@ -24,14 +23,9 @@ final class PipelineSessionTests: XCTestCase {
 
     /// A short NUT clip (streamable through a pipe) made with the ffmpeg CLI.
     private func clip(frames: Int) throws -> [UInt8] {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/ffmpeg") else { throw XCTSkip("ffmpeg CLI not installed") }
+        guard FileManager.default.isExecutableFile(atPath: TestClips.ffmpeg) else { throw XCTSkip("ffmpeg CLI not installed") }
         let path = temporaryDirectory() + "/clip.nut"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-        p.arguments = ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=96x64:rate=25",
-                       "-frames:v", "\(frames)", "-pix_fmt", "yuv420p", "-c:v", "mpeg4", "-f", "nut", path]
-        try p.run()
-        p.waitUntilExit()
+        try TestClips.make(path, TestClips.testsrc(size: "96x64", frames: frames, codec: "mpeg4", format: "nut"))
         return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
     }
 

@@ -1,13 +1,12 @@
 // The unit files in systemd/: `systemd-analyze verify` must print nothing, and the hardening stays SAFE.
 import Foundation
 import XCTest
+import VtokTestSupport
 
 final class SystemdUnitTests: XCTestCase {
     private let units = ["vtok.socket", "vtok.service", "vtok-camera@.service"]
 
-    private var repoRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    }
+    private var repoRoot: URL { TestPaths.root }
 
     /// Copies of the units whose ExecStart points at a stub that exists (verify checks the binary path).
     private func stagedUnits() throws -> URL {
@@ -27,17 +26,8 @@ final class SystemdUnitTests: XCTestCase {
     private func run(_ arguments: [String], in dir: URL) throws -> (status: Int32, output: String) {
         let tool = "/usr/bin/systemd-analyze"
         guard FileManager.default.isExecutableFile(atPath: tool) else { throw XCTSkip("systemd-analyze not installed") }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tool)
-        p.arguments = arguments
-        p.currentDirectoryURL = dir
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        let r = try ProcessRunner.run(tool, arguments, currentDirectory: dir.path, mergeStderr: true)
+        return (r.status, r.stdoutText)
     }
 
     func testUnitsVerifyWithoutAnyOutput() throws {
@@ -73,12 +63,8 @@ final class SystemdUnitTests: XCTestCase {
     func testMakefileInstallsTheUnitsToAPrefix() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/make") else { throw XCTSkip("make not installed") }
         let prefix = temporaryDirectory()
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/make")
-        p.arguments = ["-s", "-C", repoRoot.path, "install-files", "PREFIX=\(prefix)", "BIN=/bin/true"]
-        try p.run()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0)
+        let make = try ProcessRunner.run("/usr/bin/make", ["-s", "-C", repoRoot.path, "install-files", "PREFIX=\(prefix)", "BIN=/bin/true"])
+        XCTAssertEqual(make.status, 0, make.summary)
         let unitDir = URL(fileURLWithPath: prefix + "/lib/systemd/system")
         let service = try String(contentsOf: unitDir.appendingPathComponent("vtok.service"), encoding: .utf8)
         XCTAssertTrue(service.contains("ExecStart=\(prefix)/bin/vtok serve"), "PREFIX is substituted")

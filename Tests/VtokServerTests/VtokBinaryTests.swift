@@ -4,43 +4,28 @@ import Foundation
 import Glibc
 import XCTest
 import VtokStream
+import VtokTestSupport
 
 final class VtokBinaryTests: XCTestCase {
-    private static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-
     /// The vtok binary next to this test bundle, or $VTOK_BINARY, if it has `serve`.
     private func binary() throws -> String {
         let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
         let candidates: [String?] = [ProcessInfo.processInfo.environment["VTOK_BINARY"],
                           URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("vtok").path]
         for case let path? in candidates where FileManager.default.isExecutableFile(atPath: path) {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: path)
-            p.arguments = ["serve", "--help"]
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            let help = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
+            let r = try ProcessRunner.run(path, ["serve", "--help"])
             // Before `serve` is wired in, the root command answers with its own help (and status 0).
-            if p.terminationStatus == 0 && help.contains("USAGE: vtok serve") { return path }
+            if r.status == 0 && r.stdoutText.contains("USAGE: vtok serve") { return path }
         }
         throw XCTSkip("no vtok binary with the serve subcommand (build it, or set VTOK_BINARY)")
     }
 
     func testServeTokenisesAndStopsCleanlyOnSigterm() throws {
         let vtok = try binary()
-        let model = Self.root.appendingPathComponent("Tests/VtokEngineTests/Fixtures/tiny-model.safetensors").path
+        let model = TestPaths.tinyModel
         let dir = temporaryDirectory()
         let clip = dir + "/clip.nut"
-        let ff = Process()
-        ff.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-        ff.arguments = ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=96x64:rate=25",
-                        "-frames:v", "400", "-pix_fmt", "yuv420p", "-c:v", "mpeg4", "-f", "nut", clip]
-        try ff.run()
-        ff.waitUntilExit()
+        try TestClips.make(clip, TestClips.testsrc(size: "96x64", frames: 400, codec: "mpeg4", format: "nut"))
         let media = Array(try Data(contentsOf: URL(fileURLWithPath: clip)))
 
         let notify = try NotifyListener(path: dir + "/notify")
@@ -70,7 +55,7 @@ final class VtokBinaryTests: XCTestCase {
     /// `vtok serve --socket precious.txt` (and --metrics-socket) refuses, with one line, and keeps the file.
     func testServeRefusesToReplaceARegularFile() throws {
         let vtok = try binary()
-        let model = Self.root.appendingPathComponent("Tests/VtokEngineTests/Fixtures/tiny-model.safetensors").path
+        let model = TestPaths.tinyModel
         let dir = temporaryDirectory()
         try Data("data\n".utf8).write(to: URL(fileURLWithPath: dir + "/precious.txt"))
         for args in [["--socket", dir + "/precious.txt"],
@@ -90,15 +75,10 @@ final class VtokBinaryTests: XCTestCase {
     /// A plain MP4 (index at the end) cannot be read from a socket: END says so and how to remux.
     func testPlainMP4GetsTheStreamableContainerHint() throws {
         let vtok = try binary()
-        let model = Self.root.appendingPathComponent("Tests/VtokEngineTests/Fixtures/tiny-model.safetensors").path
+        let model = TestPaths.tinyModel
         let dir = temporaryDirectory()
         let clip = dir + "/clip.mp4"
-        let ff = Process()
-        ff.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-        ff.arguments = ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=96x64:rate=25",
-                        "-frames:v", "50", "-pix_fmt", "yuv420p", "-c:v", "mpeg4", clip]
-        try ff.run()
-        ff.waitUntilExit()
+        try TestClips.make(clip, TestClips.testsrc(size: "96x64", frames: 50, codec: "mpeg4"))
         let media = Array(try Data(contentsOf: URL(fileURLWithPath: clip)))
         let notify = try NotifyListener(path: dir + "/notify")
         let daemon = try ChildDaemon(executable: vtok, arguments: [

@@ -2,11 +2,11 @@
 // reader as the libFuzzer target does (Fuzz/StreamReaderFuzz.swift): no trap, bounded work, every event valid.
 import Foundation
 import XCTest
+import VtokTestSupport
 @testable import VtokStream
 
 final class StreamFuzzRegressionTests: XCTestCase {
-    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/fuzz/stream")
+    static let folder = TestPaths.fuzzFixtures("stream")
 
     func testEveryFixtureReadsWithinItsBounds() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.folder.path).sorted()
