@@ -11,6 +11,9 @@ let package = Package(
         .library(name: "VtokEngine", targets: ["VtokEngine"]),
         .library(name: "VtokStream", targets: ["VtokStream"]),
         .library(name: "VtokMedia", targets: ["VtokMedia"]),
+        // libvtokc.so: the engine behind a C interface (Sources/VtokC/include/vtok.h), for Python and other hosts.
+        // Not "vtok": product names are one namespace, and the executable has it.
+        .library(name: "vtokc", type: .dynamic, targets: ["VtokC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -38,6 +41,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
+        // the engine as a C library: handles, status codes, no I/O beyond reading the weights.
+        .target(name: "VtokC", dependencies: ["VtokEngine"], exclude: ["include"]),
         // the command line: thin.
         .executableTarget(name: "vtok", dependencies: [
             "VtokPipeline", "VtokMedia", "VtokEngine", "VtokStream", "VtokServer",
@@ -51,5 +56,6 @@ let package = Package(
         .testTarget(name: "VtokPipelineTests", dependencies: ["VtokPipeline"]),
         .testTarget(name: "VtokServerTests", dependencies: ["VtokServer", "VtokPipeline", "VtokEngine", "VtokMedia", "VtokStream"]),
         .testTarget(name: "VtokCLITests", dependencies: ["VtokStream"]),
+        .testTarget(name: "VtokCTests", dependencies: ["VtokC", "VtokEngine"]),
     ]
 )

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(pkg-config ffmpeg libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavdevice-dev
+APT_PACKAGES=(pkg-config ffmpeg gnuplot-nox libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavdevice-dev
               libopenblas-dev libdnnl-dev libgcc-12-dev socat systemd python3-venv)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -23,9 +23,12 @@ if ! command -v swift >/dev/null; then
     echo "setup: Swift 6 not found (expected /opt/swift/usr/bin/swift or swift on PATH)" >&2; exit 1; fi
 fi
 
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import torch, safetensors, numpy, cv2, pytest" 2>/dev/null; then
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import torch, safetensors, numpy, cv2, pytest, ray.data" 2>/dev/null; then
   echo "setup: creating .venv (PyTorch and friends, about a minute)" >&2
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check -r training/requirements.txt
-  .venv/bin/pip install -q --disable-pip-version-check -e python
+  .venv/bin/pip install -q --disable-pip-version-check -e 'python[fast]'
+fi
+if ! .venv/bin/python -c "import google_crc32c" 2>/dev/null || ! [ -x .venv/bin/vtok-shards ]; then
+  .venv/bin/pip install -q --disable-pip-version-check -e 'python[fast]'   # fast CRC-32C, the vtok-shards command
 fi

@@ -5,8 +5,9 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 command -v swift >/dev/null || export PATH="$PATH:/opt/swift/usr/bin"
 
-echo "== swift build (release binary used by process-level tests)"
+echo "== swift build (release binary used by process-level tests; libvtokc.so for the Python binding)"
 swift build -c release --product vtok 2>&1 | tail -n 3
+swift build -c release --product vtokc 2>&1 | tail -n 1
 export VTOK_BINARY="$PWD/.build/release/vtok"
 echo "== swift test"
 swift test --disable-swift-testing 2>&1 | grep -vE "^(Test Case .* (started|passed)|\[[0-9]+/[0-9]+\] )"

@@ -2,11 +2,13 @@
 
   python eval.py --model ../models/vtok-4x8x8.safetensors --videos ../../shared/data/videos --out ../docs/eval
 
-Per clip: PSNR and SSIM of the token round trip (and of the continuous latents), codebook utilisation
-(distinct codes / 64,000), perplexity of the code distribution, and the PSNR of libx264 at the same bit rate as
-the tokens (16 bits per token). Writes OUT/eval.json, OUT/eval.md (table), OUT/psnr_per_frame.png and
-OUT/code_usage.png. Frames: short side resized to 256 (area), centre crop 256x256, all frames (capped by
---max-frames).
+Per clip: RGB PSNR and SSIM of the token round trip (and of the continuous latents), PSNR of each of the 4
+frame positions in a group, code entropy in bits per token (max log2(64000) = 15.97), utilisation (distinct codes /
+64,000, bounded by the tokens sampled), perplexity, and libx264 at the same bit rate as the tokens (16 bits per
+token); over all clips also per-channel FSQ level histograms. Writes OUT/eval.json, OUT/eval.md (table),
+OUT/psnr_per_frame.png and OUT/code_usage.png. Frames: through FFmpeg exactly as `vtok encode --size 256x256
+--crop` sees them (vtok_model/frames.py: centre crop to square, bilinear swscale, the source's YUV matrix), up
+to --max-frames per clip.
 """
 from __future__ import annotations
 
@@ -21,15 +23,10 @@ import numpy as np
 import torch
 
 from export import load_release
-from vtok_model.data import HELDOUT, read_clip
+from vtok_model.data import HELDOUT
+from vtok_model.frames import read_frames
 from vtok_model.losses import ssim
 from vtok_model.model import DecoderStream, EncoderStream
-
-
-def center_crop(frames: np.ndarray, size: int) -> np.ndarray:
-    _, h, w, _ = frames.shape
-    y0, x0 = (h - size) // 2, (w - size) // 2
-    return np.ascontiguousarray(frames[:, y0:y0 + size, x0:x0 + size])
 
 
 def psnr_u8(a: np.ndarray, b: np.ndarray) -> float:
@@ -89,17 +86,54 @@ def x264_at_bitrate(frames: np.ndarray, fps: float, kbps: float) -> np.ndarray:
     return got, size_bits
 
 
+def position_psnr(frames: np.ndarray, rec: np.ndarray, t: int = 4) -> list[float]:
+    """PSNR of each frame position within a group: frame i >= 1 is position (i - 1) % t (frame 0 is latent 0's)."""
+    out = []
+    for k in range(t):
+        idx = [i for i in range(1, len(frames)) if (i - 1) % t == k]
+        out.append(psnr_u8(frames[idx], rec[idx]) if idx else float("nan"))
+    return out
+
+
+def entropy_bits(counts: np.ndarray) -> float:
+    p = counts[counts > 0] / counts.sum()
+    return float(-(p * np.log2(p)).sum())
+
+
+def evaluate(model, frames: np.ndarray, fps: float, x264: bool) -> tuple[dict, list[float], np.ndarray]:
+    vocab = model.cfg.vocab_size
+    rec, rec_c, tokens = stream_roundtrip(model, frames)
+    n = frames.shape[0]
+    pf = [psnr_u8(frames[i], rec[i]) for i in range(n)]
+    counts = np.bincount(tokens.ravel(), minlength=vocab)
+    prob = counts[counts > 0] / counts.sum()
+    kbps = tokens.size * 16 / (n / fps) / 1000
+    pos = position_psnr(frames, rec, model.cfg.temporal_factor)
+    row = {"frames": n, "psnr": psnr_u8(frames, rec), "ssim": ssim_u8(frames, rec),
+           "psnr_continuous": psnr_u8(frames, rec_c), "psnr_by_position": pos,
+           "position_spread_db": float(np.nanmax(pos) - np.nanmin(pos)),
+           "entropy_bits": entropy_bits(counts), "utilisation": int((counts > 0).sum()) / vocab,
+           "perplexity": float(np.exp(-(prob * np.log(prob)).sum())), "token_kbps": kbps}
+    if x264:
+        xr, bits = x264_at_bitrate(frames, fps, kbps)
+        row["x264_psnr"] = psnr_u8(frames, xr)
+        row["x264_kbps"] = bits / (n / fps) / 1000
+    return row, pf, tokens
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--model", default="../models/vtok-4x8x8.safetensors")
     p.add_argument("--videos", default="../../shared/data/videos")
     p.add_argument("--clips", nargs="*", default=HELDOUT)
     p.add_argument("--out", default="../docs/eval")
-    p.add_argument("--max-frames", type=int, default=161)
+    p.add_argument("--max-frames", type=int, default=300)
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--no-x264", action="store_true")
+    p.add_argument("--no-plots", action="store_true")
     a = p.parse_args()
     torch.manual_seed(0)
+    torch.set_grad_enabled(False)
     model, meta = load_release(a.model)
     vocab = model.cfg.vocab_size
     os.makedirs(a.out, exist_ok=True)
@@ -110,43 +144,59 @@ def main():
         manifest = {r["file"]: r for r in read_manifest(a.videos)}
     rows, per_frame, all_tokens = [], {}, []
     for name in a.clips:
-        frames = center_crop(read_clip(os.path.join(a.videos, name), a.size, a.max_frames), a.size)
+        # Exactly what `vtok encode --size 256x256 --crop` feeds the model (FFmpeg, the CLI's crop and scaling).
+        frames = read_frames(os.path.join(a.videos, name), (a.size, a.size), crop=True, max_frames=a.max_frames)
         fps = float(manifest.get(name, {}).get("fps", 30.0))
-        rec, rec_c, tokens = stream_roundtrip(model, frames)
-        n = frames.shape[0]
-        pf = [psnr_u8(frames[i], rec[i]) for i in range(n)]
+        row, pf, tokens = evaluate(model, frames, fps, not a.no_x264)
+        row = {"clip": name, **row}
         per_frame[name] = pf
-        counts = np.bincount(tokens.ravel(), minlength=vocab)
-        prob = counts[counts > 0] / counts.sum()
         all_tokens.append(tokens.ravel())
-        token_bits = tokens.size * 16
-        kbps = token_bits / (n / fps) / 1000
-        row = {"clip": name, "frames": n, "psnr": psnr_u8(frames, rec), "ssim": ssim_u8(frames, rec),
-               "psnr_continuous": psnr_u8(frames, rec_c), "utilisation": int((counts > 0).sum()) / vocab,
-               "perplexity": float(np.exp(-(prob * np.log(prob)).sum())), "token_kbps": kbps}
-        if not a.no_x264:
-            xr, bits = x264_at_bitrate(frames, fps, kbps)
-            row["x264_psnr"] = psnr_u8(frames, xr)
-            row["x264_kbps"] = bits / (n / fps) / 1000
         rows.append(row)
         print(json.dumps(row), flush=True)
     allt = np.concatenate(all_tokens)
     counts = np.bincount(allt, minlength=vocab)
     prob = counts[counts > 0] / counts.sum()
-    summary = {k: float(np.mean([r[k] for r in rows])) for k in rows[0] if k not in ("clip", "frames")}
-    summary.update({"utilisation_all": int((counts > 0).sum()) / vocab,
+    keys = [k for k in rows[0] if k not in ("clip", "frames", "psnr_by_position")]
+    summary = {k: float(np.mean([r[k] for r in rows])) for k in keys}
+    allf = sum(r["frames"] for r in rows)
+    pos = np.array([r["psnr_by_position"] for r in rows])
+    summary.update({"psnr_by_position": [float(v) for v in np.nanmean(pos, axis=0)],
+                    "psnr_min_clip": float(min(r["psnr"] for r in rows)),
+                    "utilisation_all": int((counts > 0).sum()) / vocab, "tokens_all": int(allt.size),
+                    "entropy_bits_all": entropy_bits(counts), "entropy_bits_max": float(np.log2(vocab)),
                     "perplexity_all": float(np.exp(-(prob * np.log(prob)).sum())),
-                    "model": os.path.basename(a.model), "training_steps": meta.get("training_steps")})
+                    "model": os.path.basename(a.model), "training_steps": meta.get("training_steps"),
+                    "frames_all": allf, "frame_source": "ffmpeg, vtok encode --size 256x256 --crop"})
+    summary["position_spread_db"] = float(max(summary["psnr_by_position"]) - min(summary["psnr_by_position"]))
+    # Per-channel FSQ digit histograms (mixed radix, channel 0 fastest: docs/model.md).
+    levels = model.cfg.fsq_levels
+    digits, rest = [], allt.astype(np.int64)
+    for lv in levels:
+        digits.append(np.bincount(rest % lv, minlength=lv).tolist())
+        rest //= lv
+    summary["fsq_level_histograms"] = digits
     json.dump({"clips": rows, "mean": summary}, open(os.path.join(a.out, "eval.json"), "w"), indent=1)
     with open(os.path.join(a.out, "eval.md"), "w") as f:
-        f.write("| clip | frames | PSNR dB | SSIM | PSNR cont. | util. | perplexity | token kbit/s | x264 PSNR | x264 kbit/s |\n")
-        f.write("|---|---|---|---|---|---|---|---|---|---|\n")
-        for r in rows + [dict(summary, clip="**mean**", frames=sum(r["frames"] for r in rows))]:
+        f.write(f"Model `{summary['model']}`; frames through FFmpeg as `vtok encode --size 256x256 --crop` sees them, "
+                f"up to {a.max_frames} per clip; RGB PSNR/SSIM of the token round trip.\n\n")
+        f.write("| clip | frames | PSNR dB | SSIM | PSNR cont. | PSNR by position 0/1/2/3 | spread | bits/token | "
+                "util. | token kbit/s | x264 PSNR | x264 kbit/s |\n")
+        f.write("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+        for r in rows + [dict(summary, clip="**mean**", frames=allf)]:
+            pp = "/".join(f"{v:.2f}" for v in r["psnr_by_position"])
             f.write(f"| {r['clip']} | {r['frames']} | {r['psnr']:.2f} | {r['ssim']:.4f} | {r['psnr_continuous']:.2f} | "
-                    f"{r['utilisation']:.4f} | {r['perplexity']:.0f} | {r['token_kbps']:.1f} | "
-                    f"{r.get('x264_psnr', float('nan')):.2f} | {r.get('x264_kbps', float('nan')):.1f} |\n")
-        f.write(f"\nAll clips together: {int((counts > 0).sum())} distinct codes "
-                f"({summary['utilisation_all']:.4f} of {vocab}), perplexity {summary['perplexity_all']:.0f}.\n")
+                    f"{pp} | {r['position_spread_db']:.2f} | {r['entropy_bits']:.2f} | {r['utilisation']:.4f} | "
+                    f"{r['token_kbps']:.1f} | {r.get('x264_psnr', float('nan')):.2f} | "
+                    f"{r.get('x264_kbps', float('nan')):.1f} |\n")
+        f.write(f"\nAll clips together: {allt.size} tokens, {int((counts > 0).sum())} distinct codes "
+                f"({summary['utilisation_all']:.4f} of {vocab}; bounded by the tokens sampled), entropy "
+                f"{summary['entropy_bits_all']:.2f} bits/token of {summary['entropy_bits_max']:.2f}, perplexity "
+                f"{summary['perplexity_all']:.0f}. Per-channel level use: "
+                + "; ".join(f"ch{c} ({lv} levels) " + "/".join(str(v) for v in h)
+                            for c, (lv, h) in enumerate(zip(levels, digits))) + ".\n")
+    if a.no_plots:
+        print(json.dumps({k: v for k, v in summary.items() if k != "fsq_level_histograms"}))
+        return
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -155,12 +205,16 @@ def main():
         ax.plot(pf, label=name.rsplit(".", 1)[0], lw=1)
     ax.set_xlabel("frame"); ax.set_ylabel("PSNR dB"); ax.set_title("per-frame PSNR, token round trip, 256x256")
     ax.legend(fontsize=6, ncol=2); fig.tight_layout(); fig.savefig(os.path.join(a.out, "psnr_per_frame.png"), dpi=90)
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig, axs = plt.subplots(1, 2, figsize=(10, 3.6))
     srt = np.sort(counts)[::-1]
-    ax.loglog(np.arange(1, len(srt) + 1), np.maximum(srt, 0.5))
-    ax.set_xlabel("code rank"); ax.set_ylabel("count"); ax.set_title(f"code usage (rank-frequency), {len(allt)} tokens")
+    axs[0].loglog(np.arange(1, len(srt) + 1), np.maximum(srt, 0.5))
+    axs[0].set_xlabel("code rank"); axs[0].set_ylabel("count"); axs[0].set_title(f"code usage, {len(allt)} tokens")
+    for c, h in enumerate(digits):
+        axs[1].plot(np.arange(len(h)) / max(1, len(h) - 1), np.array(h) / sum(h), marker="o", label=f"ch{c} ({len(h)})")
+    axs[1].set_xlabel("level (0 = lowest, 1 = highest)"); axs[1].set_ylabel("share"); axs[1].set_title("FSQ level use")
+    axs[1].legend(fontsize=7)
     fig.tight_layout(); fig.savefig(os.path.join(a.out, "code_usage.png"), dpi=90)
-    print(json.dumps(summary))
+    print(json.dumps({k: v for k, v in summary.items() if k != "fsq_level_histograms"}))
 
 
 if __name__ == "__main__":

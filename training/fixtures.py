@@ -50,6 +50,29 @@ def tiny_config() -> ModelConfig:
     return ModelConfig(name="vtok-tiny-test", encoder=enc, decoder=dec)
 
 
+def tiny_config_v2() -> ModelConfig:
+    """The tiny encoder with a version-2 decoder: nested d2t (1 -> 2 -> 4 steps per latent), a kt=3 conv after
+    the first d2t, d2s after d2t, unpatchify t=1 s=2."""
+    dec = [
+        {"op": "conv", "name": "dec.conv_in", "cin": 6, "cout": 32, "kt": 2, "ks": 3},
+        {"op": "res", "name": "dec.res0", "c": 32, "kt": 2},
+        {"op": "conv", "name": "dec.up", "cin": 32, "cout": 64, "kt": 1, "ks": 1},
+        {"op": "d2s", "f": 2},
+        {"op": "conv", "name": "dec.tup1", "cin": 16, "cout": 32, "kt": 1, "ks": 1},
+        {"op": "d2t", "f": 2},
+        {"op": "res", "name": "dec.res1", "c": 16, "kt": 3},
+        {"op": "conv", "name": "dec.up2", "cin": 16, "cout": 64, "kt": 2, "ks": 1},
+        {"op": "d2t", "f": 2},
+        {"op": "d2s", "f": 2},
+        {"op": "res", "name": "dec.res2", "c": 8, "kt": 2},
+        {"op": "norm", "name": "dec.norm_out", "c": 8},
+        {"op": "silu"},
+        {"op": "conv", "name": "dec.conv_out", "cin": 8, "cout": 12, "kt": 1, "ks": 3},
+        {"op": "unpatchify", "t": 1, "s": 2},
+    ]
+    return ModelConfig(name="vtok-tiny-test-d2", version=2, encoder=tiny_config().encoder, decoder=dec)
+
+
 def randomise(model: Tokenizer, seed: int) -> None:
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
@@ -96,9 +119,13 @@ def main():
     p.add_argument("--out", default="../Tests/VtokEngineTests/Fixtures")
     p.add_argument("--model", default="")
     p.add_argument("--clip", default="")
+    p.add_argument("--only-v2", action="store_true",
+                   help="write only the version-2 decoder fixtures (tiny-model-d2, tiny-d2-cases), keeping the rest")
     a = p.parse_args()
     os.makedirs(a.out, exist_ok=True)
     torch.manual_seed(0)
+    if a.only_v2:
+        return write_v2(a.out)
     model = Tokenizer(tiny_config()).eval()
     randomise(model, 1)
     save_release(model, os.path.join(a.out, "tiny-model.safetensors"), {"purpose": "engine test fixture"})
@@ -112,8 +139,28 @@ def main():
         frames = read_clip(a.clip, None, max_frames=9)[:, 96:144, 64:128]                   # (9, 48, 64, 3)
         save_file(case_tensors(rel, np.ascontiguousarray(frames), "clip"),
                   os.path.join(a.out, "release-cases.safetensors"), metadata={"format": "vtok-fixture"})
-    for f in sorted(os.listdir(a.out)):
-        print(f, os.path.getsize(os.path.join(a.out, f)))
+    write_v2(a.out)
+
+
+def write_v2(out: str) -> None:
+    """A version-2 decoder on the tiny encoder (copied from tiny-model.safetensors, so its identity matches and
+    streams of the tiny model are declared readable)."""
+    import hashlib
+    v1_path = os.path.join(out, "tiny-model.safetensors")
+    v1, _ = load_release(v1_path)
+    model = Tokenizer(tiny_config_v2()).eval()
+    randomise(model, 2)
+    sd = model.state_dict()
+    sd.update({k: v for k, v in v1.state_dict().items() if k.startswith("encoder.") or k.startswith("fsq.")})
+    model.load_state_dict(sd)
+    reads = [hashlib.sha256(open(v1_path, "rb").read()).hexdigest()]
+    save_release(model, os.path.join(out, "tiny-model-d2.safetensors"), {"purpose": "engine test fixture"}, reads)
+    cases = {}
+    for n, (h, w) in ((9, (32, 48)), (11, (24, 40)), (1, (16, 24))):
+        cases.update(case_tensors(model, smooth_frames(n, h, w, seed=n), f"case{n}"))
+    save_file(cases, os.path.join(out, "tiny-d2-cases.safetensors"), metadata={"format": "vtok-fixture"})
+    for f in sorted(os.listdir(out)):
+        print(f, os.path.getsize(os.path.join(out, f)))
 
 
 if __name__ == "__main__":

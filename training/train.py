@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from vtok_model import ModelConfig, Tokenizer
+from vtok_model.config import decoder_v2
 from vtok_model.data import ClipSampler, to_model_input
 from vtok_model.losses import psnr, recon_loss
 
@@ -42,7 +43,13 @@ def parse():
     p.add_argument("--ckpt-every", type=int, default=200)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0)
-    p.add_argument("--init", default="", help="start from a released .safetensors (weights only)")
+    p.add_argument("--init", default="", help="start from a released .safetensors (weights only; with --arch v2,\n"
+                   "every tensor whose name and shape match: the encoder, FSQ and the decoder's trunk)")
+    p.add_argument("--arch", choices=["v1", "v2"], default="v1", help="v2: the second-generation decoder")
+    p.add_argument("--decoder-only", action="store_true",
+                   help="freeze the encoder (no_grad, not optimised): the tokens stay those of --init")
+    p.add_argument("--freeze-trunk", type=int, default=0,
+                   help="with --decoder-only: the first N decoder ops run under no_grad and are not optimised")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     return p.parse_args()
 
@@ -59,6 +66,20 @@ def lr_at(step, a, elapsed=0.0):
         f = (step - (a.max_steps - a.decay_steps)) / a.decay_steps
         return a.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, f))))
     return a.lr
+
+
+def OpStackKey(op):
+    return op["name"].replace(".", "_")
+
+
+def decoder_step(model, x, continuous, frozen_ops):
+    """Decoder-only training: the frozen encoder (and the first `frozen_ops` decoder ops) under no_grad."""
+    with torch.no_grad():
+        target = model.group_frames(x)
+        z = model.encoder(target)
+        zhat = model.fsq.continuous(z) if continuous else model.fsq.quantize(z)
+        h = model.decoder(zhat, 0, frozen_ops)
+    return model.decoder(h, frozen_ops), target
 
 
 def save_ckpt(path, model, ema, opt, step, sampler, args):
@@ -99,15 +120,31 @@ def main():
     torch.manual_seed(a.seed)
     os.makedirs(a.run, exist_ok=True)
     dev = torch.device(a.device)
-    model = Tokenizer(ModelConfig()).to(dev)
+    cfg = ModelConfig() if a.arch == "v1" else ModelConfig(name="vtok-4x8x8-d2", version=2, decoder=decoder_v2())
+    model = Tokenizer(cfg).to(dev)
     if a.init:
         from export import load_release
-        model.load_state_dict(load_release(a.init)[0].state_dict())
+        src = load_release(a.init)[0].state_dict()
+        own = model.state_dict()
+        taken = {k: v for k, v in src.items() if k in own and own[k].shape == v.shape}
+        own.update(taken)
+        model.load_state_dict(own)
+        print(f"init: {len(taken)} of {len(own)} tensors from {a.init}", flush=True)
+    if a.decoder_only:
+        for p_ in model.encoder.parameters():
+            p_.requires_grad_(False)
+        for op in model.decoder.ops[:a.freeze_trunk]:
+            if "name" in op:
+                for p_ in model.decoder.mods[OpStackKey(op)].parameters():
+                    p_.requires_grad_(False)
     model = model.to(memory_format=torch.channels_last_3d)
     ema = copy.deepcopy(model).eval()
     for p_ in ema.parameters():
         p_.requires_grad_(False)
-    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, betas=(0.9, 0.99), weight_decay=1e-4)
+    trainable = [p_ for p_ in model.parameters() if p_.requires_grad]
+    print(f"training {sum(p_.numel() for p_ in trainable) / 1e6:.2f} M of "
+          f"{sum(p_.numel() for p_ in model.parameters()) / 1e6:.2f} M parameters", flush=True)
+    opt = torch.optim.AdamW(trainable, lr=a.lr, betas=(0.9, 0.99), weight_decay=1e-4)
     sampler = ClipSampler(a.pack, seed=a.seed)
     step = 0
     ck = os.path.join(a.run, "last.pt")
@@ -134,11 +171,14 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr_at(step, a, time.time() - t0)
         with torch.autocast(**amp):
-            y, target, _ = model(x, continuous=continuous)
+            if a.decoder_only:
+                y, target = decoder_step(model, x, continuous, a.freeze_trunk)
+            else:
+                y, target, _ = model(x, continuous=continuous)
         loss, parts = recon_loss(y, target, a.ssim_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(trainable, 1.0)
         opt.step()
         with torch.no_grad():
             d = min(a.ema, (1 + step) / (10 + step))

@@ -8,9 +8,14 @@
 //   openblas  im2col + cblas_sgemm from OpenBLAS (Debian libopenblas0), kernels chosen by OpenBLAS at load
 //             (GemmConv).
 //
+// 3x3 convolutions wide enough for it run as Winograd F(2x2,3x3) on the backend's sgemm (WinogradConv,
+// ConvAlgorithm.auto): 2.25x fewer multiplies, 1.4-1.8x faster per frame on the model (docs/performance.md).
+//
 // Tokens are bit-identical for a given backend, frame size and model, whatever the thread count or chunking.
 // The two backends differ in the last bits of the latents, each within the parity tolerances against PyTorch.
 
+import COpenBLAS
+import Glibc
 import Synchronization
 
 /// A library that runs the engine's convolutions.
@@ -27,22 +32,65 @@ public enum ComputeBackend: String, CaseIterable, Sendable, Codable {
     }
 }
 
+/// How 3x3 convolutions are computed. `auto` picks Winograd F(2x2,3x3) (WinogradConv) for layers wide enough
+/// that its GEMMs run near the library's peak, and the backend's direct convolution otherwise.
+public enum ConvAlgorithm: String, CaseIterable, Sendable {
+    case auto
+    case direct
+    case winograd
+
+    /// Whether a conv with these weights runs as Winograd. The rule depends on the layer's shape only (never on
+    /// timings), so the choice, and the results, are the same on every run.
+    func usesWinograd(_ w: ConvWeights) -> Bool {
+        guard w.ks == 3 else { return false }
+        switch self {
+        case .direct: return false
+        case .winograd: return true
+        case .auto: return w.cin * w.kt >= Self.minimumK && w.cout >= Self.minimumCout
+        }
+    }
+
+    static let minimumK = 128
+    static let minimumCout = 64
+}
+
 public enum Compute {
     private static let chosenThreads = Atomic<Int>(0)
+    private static let chosenAlgorithm = Atomic<Int>(-1)   // index into ConvAlgorithm.allCases; -1: not set
     private static let chosenBackend = Atomic<Int>(0)      // index into ComputeBackend.allCases
 
     /// Sets how many threads sessions created afterwards use.
     public static func setThreads(_ n: Int) { chosenThreads.store(max(1, n), ordering: .relaxed) }
 
-    /// Threads sessions use: setThreads's value, or the number of cores.
+    /// Threads sessions use: setThreads's value, or the cores this process may run on.
     public static var threads: Int {
         let n = chosenThreads.load(ordering: .relaxed)
-        return n > 0 ? n : max(1, Gemm.coreCount)
+        return n > 0 ? n : availableCores
+    }
+
+    /// The CPUs this process may run on (sched_getaffinity: taskset, cgroups' cpusets, systemd's CPUAffinity=),
+    /// not a BLAS library's environment variable. Falls back to the online CPU count.
+    public static var availableCores: Int {
+        let n = Int(vtok_available_cpus())
+        return n > 0 ? n : max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     }
 
     /// Sets the library for sessions created afterwards.
     public static func setBackend(_ b: ComputeBackend) {
         chosenBackend.store(ComputeBackend.allCases.firstIndex(of: b) ?? 0, ordering: .relaxed)
+    }
+
+    /// Sets the 3x3 convolution algorithm for sessions created afterwards.
+    public static func setConvAlgorithm(_ a: ConvAlgorithm) {
+        chosenAlgorithm.store(ConvAlgorithm.allCases.firstIndex(of: a) ?? 0, ordering: .relaxed)
+    }
+
+    /// The 3x3 convolution algorithm: setConvAlgorithm's value, else VTOK_CONV (auto, direct, winograd), else auto.
+    public static var convAlgorithm: ConvAlgorithm {
+        let i = chosenAlgorithm.load(ordering: .relaxed)
+        if i >= 0 { return ConvAlgorithm.allCases[i] }
+        if let v = getenv("VTOK_CONV"), let a = ConvAlgorithm(rawValue: String(cString: v)) { return a }
+        return .auto
     }
 
     /// The library sessions created now use: setBackend's value, or oneDNN.

@@ -26,7 +26,8 @@ public final class DecoderSession {
     /// The convolution kernels this session runs, e.g. ["brgconv:avx512_core"].
     public var kernels: Set<String> { graph.kernels }
     private let fsq: FSQ
-    private let t: Int, s: Int
+    private let t: Int, s: Int           // unpatchify's frames per decoder step and its spatial factor
+    private let steps: Int                // decoder steps per latent (d2t factors); steps * t = temporal factor
     private let rgbBuffer: UnsafeMutablePointer<UInt8>      // (H, W, 3) one output frame
     private let floatBuffer: FloatBuffer                     // (H, W, 3) one output frame, if emitFloat
 
@@ -40,6 +41,7 @@ public final class DecoderSession {
         self.height = height
         self.emitFloat = emitFloat
         (t, s) = model.unpatchify
+        steps = model.decoderTimeSteps
         latentHeight = height / sf
         latentWidth = width / sf
         fsq = FSQ(levels: model.config.fsqLevels, eps: model.config.fsqEps)
@@ -98,19 +100,25 @@ public final class DecoderSession {
         latentsIn = 0
     }
 
+    /// One latent through the graph: `steps` decoder steps of `t` frames each, group positions
+    /// step * t + dt = 0 ..< T in time order. Latent 0 stands for frame 0 repeated: only its last position is
+    /// kept, but every step still runs, so the layers after a d2t see the same past as the reference.
     private func step() -> [DecodedFrame] {
-        graph.run()
-        let y = graph.output                          // (H/s, W/s, 3*t*s*s)
         let k = latentsIn
         latentsIn += 1
         let count = width * height * 3
+        let group = steps * t
         var frames: [DecodedFrame] = []
-        frames.reserveCapacity(t)
-        for dt in (k == 0 ? t - 1 : 0)..<t {
-            Rearrange.unpatchifyFrame(y, t: t, s: s, dt: dt, rgb: rgbBuffer, floats: emitFloat ? floatBuffer.data : nil)
-            frames.append(DecodedFrame(index: k == 0 ? 0 : (k - 1) * t + 1 + dt,
-                                       rgb: Array(UnsafeBufferPointer(start: rgbBuffer, count: count)),
-                                       values: emitFloat ? Array(UnsafeBufferPointer(start: floatBuffer.data, count: count)) : nil))
+        frames.reserveCapacity(group)
+        graph.run { y, step in                        // y (H/s, W/s, 3*t*s*s)
+            for dt in 0..<t {
+                let position = step * t + dt
+                if k == 0 && position != group - 1 { continue }
+                Rearrange.unpatchifyFrame(y, t: t, s: s, dt: dt, rgb: rgbBuffer, floats: emitFloat ? floatBuffer.data : nil)
+                frames.append(DecodedFrame(index: k == 0 ? 0 : (k - 1) * group + 1 + position,
+                                           rgb: Array(UnsafeBufferPointer(start: rgbBuffer, count: count)),
+                                           values: emitFloat ? Array(UnsafeBufferPointer(start: floatBuffer.data, count: count)) : nil))
+            }
         }
         return frames
     }

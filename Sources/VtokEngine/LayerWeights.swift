@@ -27,6 +27,7 @@ enum LayerWeights {
     case silu
     case s2d(f: Int)
     case d2s(f: Int)
+    case d2t(f: Int)
 }
 
 /// Pulls the tensors an op list needs out of a file, checking names and shapes.
@@ -65,6 +66,7 @@ struct WeightReader {
         case .silu: return .silu
         case let .s2d(f): return .s2d(f: f)
         case let .d2s(f): return .d2s(f: f)
+        case let .d2t(f): return .d2t(f: f)
         case .patchify, .unpatchify: return nil
         }
     }

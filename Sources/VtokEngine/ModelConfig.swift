@@ -1,4 +1,4 @@
-// The architecture config that travels inside the weights file (metadata `vtok_config`, version 1); see
+// The architecture config that travels inside the weights file (metadata `vtok_config`, versions 1 and 2); see
 // training/vtok_model/config.py. The encoder and decoder are flat op lists; the engine builds its graph from
 // them, never from hard-coded shapes.
 
@@ -16,6 +16,9 @@ public enum Op: Equatable, Sendable {
     case s2d(f: Int)
     /// Inverse of s2d: (h, w, c*f*f) -> (h*f, w*f, c).
     case d2s(f: Int)
+    /// Depth to time (version 2, decoder only): one step (h, w, c*f) -> f steps (h, w, c), step dt taking
+    /// channels c*f + dt. The ops after it run f times per step of the ops before it.
+    case d2t(f: Int)
     /// RMS norm over channels at each position, with a per-channel weight.
     case norm(name: String, c: Int)
     case silu
@@ -25,7 +28,8 @@ public enum Op: Equatable, Sendable {
 
 /// The parsed `vtok_config`.
 public struct ModelConfig: Equatable, Sendable {
-    public static let supportedVersion = 1
+    /// The versions this engine reads: 1 (the first decoder) and 2 (adds d2t).
+    public static let supportedVersions = 1...2
 
     public let name: String
     public let version: Int
@@ -52,7 +56,7 @@ public struct ModelConfig: Equatable, Sendable {
         }
         guard let raw = any as? [String: Any] else { throw .badConfig("vtok_config is not a JSON object") }
         guard let version = Self.int(raw["version"]) else { throw .badConfig("version missing") }
-        guard version == Self.supportedVersion else { throw .unsupportedConfigVersion(version) }
+        guard Self.supportedVersions.contains(version) else { throw .unsupportedConfigVersion(version) }
         if let fg = raw["first_group"] as? String, fg != "replicate" {
             throw .badConfig("first_group \(fg) is not defined")
         }
@@ -88,6 +92,9 @@ public struct ModelConfig: Equatable, Sendable {
         self.fsqEps = fsqEps
         self.encoder = try Self.ops(enc)
         self.decoder = try Self.ops(dec)
+        if version < 2, (encoder + decoder).contains(where: { if case .d2t = $0 { return true } else { return false } }) {
+            throw .badConfig("op d2t needs config version 2")
+        }
     }
 
     private static func int(_ v: Any?) -> Int? {
@@ -117,6 +124,7 @@ public struct ModelConfig: Equatable, Sendable {
             case "res": out.append(.res(name: try name(), c: try n("c"), kt: try n("kt")))
             case "s2d": out.append(.s2d(f: try n("f")))
             case "d2s": out.append(.d2s(f: try n("f")))
+            case "d2t": out.append(.d2t(f: try n("f")))
             case "norm": out.append(.norm(name: try name(), c: try n("c")))
             case "silu": out.append(.silu)
             default: throw .unknownOp(kind)

@@ -2,6 +2,7 @@
 //   patchify    channel = ((c*t + dt)*s + dy)*s + dx     (c = RGB channel, dt = frame within the group)
 //   s2d         channel = (c*f + dy)*f + dx
 //   d2s, unpatchify: the exact inverses.
+//   d2t         step dt takes channel c*f + dt
 
 enum Rearrange {
     /// Scatters one RGB frame (H, W, 3) uint8 into slot dt of a patchified group (H/s, W/s, 3*t*s*s),
@@ -62,6 +63,15 @@ enum Rearrange {
                     }
                 }
             }
+        }
+    }
+
+    /// Time step dt of a depth-to-time by f: (h, w, c*f) -> (h, w, c), out[c] = x[c*f + dt].
+    static func depthToTime(_ x: Frame, f: Int, dt: Int, into out: Frame) {
+        let c = out.c
+        for p in 0..<(x.h * x.w) {
+            let src = x.data + p * x.c + dt, dst = out.data + p * c
+            for ci in 0..<c { dst[ci] = src[ci * f] }
         }
     }
 

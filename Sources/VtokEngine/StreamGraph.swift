@@ -2,6 +2,10 @@
 // ring buffers and its backend's per-worker state (im2col scratch for OpenBLAS, streams and primitives for
 // oneDNN), all allocated here. run() pushes one latent-rate time step through.
 // Elementwise layers (norm, silu) work in place on their input.
+//
+// A d2t by f splits the chain into stages: the stage after it runs f times for each run of the stage before it,
+// on time steps dt = 0 ..< f taken from the channels (Rearrange.depthToTime), each layer keeping its own causal
+// past at its own rate. The last stage's output is handed to the caller once per step, in time order.
 
 protocol StreamLayer: AnyObject {
     /// Where this layer leaves its result, (h, w, c); valid after forward().
@@ -11,16 +15,27 @@ protocol StreamLayer: AnyObject {
 }
 
 final class StreamGraph {
+    /// The layers between two d2t ops.
+    private struct Stage {
+        var input: Frame                 // (h, w, c) this stage's input: the graph input, or one d2t step
+        var layers: [any StreamLayer] = []
+        var split = 1                    // d2t factor after this stage (1: the last stage)
+        var output: Frame { layers.last?.output ?? input }
+    }
+
     let input: Frame                 // (h, w, c) filled by the session before run()
     private let inputBuffer: FloatBuffer
     private var buffers: [FloatBuffer] = []
-    private(set) var layers: [any StreamLayer] = []
+    private var stages: [Stage] = []
+    /// Output steps per run(): the product of the d2t factors.
+    private(set) var stepsPerRun = 1
     let scratch: [FloatBuffer]       // per worker: one im2col band (rows*w, K) for the largest conv (OpenBLAS)
     let streams: OneDNNStreams?      // per worker (oneDNN)
     /// The convolution kernels in use, e.g. ["brgconv:avx512_core"] or ["im2col+sgemm"].
     private(set) var kernels: Set<String> = []
 
-    var output: Frame { layers.last?.output ?? input }
+    /// Where the last stage leaves each step's result (h, w, c).
+    var output: Frame { stages[stages.count - 1].output }
 
     /// Builds the chain for an input of (h, w, c). Throws badFrameSize if an s2d does not divide the size.
     init(_ weights: [LayerWeights], h: Int, w: Int, c: Int, eps: Float, frameSize: (Int, Int), multiple: Int) throws(EngineError) {
@@ -45,6 +60,8 @@ final class StreamGraph {
                 shape = (shape.h / f, shape.w / f, shape.c * f * f)
             case let .d2s(f):
                 shape = (shape.h * f, shape.w * f, shape.c / (f * f))
+            case let .d2t(f):
+                shape.c /= f
             case .norm, .silu: break
             }
         }
@@ -53,7 +70,12 @@ final class StreamGraph {
         self.streams = streams
         let scratch = scratch
         var kernels: Set<String> = []
+        let algorithm = Compute.convAlgorithm
         func conv(_ cw: ConvWeights, _ x: Frame, accumulates: Bool = false) throws(EngineError) -> any CausalConvolution {
+            if algorithm.usesWinograd(cw) {
+                kernels.insert("winograd2x2+\(backend == .onednn ? "dnnl" : "openblas")_sgemm")
+                return WinogradConv(cw, h: x.h, width: x.w, library: backend, workers: workers)
+            }
             guard let streams else {
                 kernels.insert("im2col+sgemm")
                 return GemmConv(cw, h: x.h, width: x.w, scratch: scratch)
@@ -66,9 +88,19 @@ final class StreamGraph {
         input = Frame(h: h, w: w, c: c, data: inputBuffer.data)
 
         var x = input
+        var stage = Stage(input: input)
         var i = 0
         while i < weights.count {
             let layer: any StreamLayer
+            if case let .d2t(f) = weights[i] {
+                stage.split = f
+                stages.append(stage)
+                stepsPerRun *= f
+                x = alloc(x.h, x.w, x.c / f)
+                stage = Stage(input: x)
+                i += 1
+                continue
+            }
             switch weights[i] {
             case let .conv(cw):
                 layer = ConvLayer(try conv(cw, x), out: alloc(x.h, x.w, cw.cout))
@@ -86,11 +118,14 @@ final class StreamGraph {
                 layer = RearrangeLayer(f: f, toDepth: true, out: alloc(x.h / f, x.w / f, x.c * f * f))
             case let .d2s(f):
                 layer = RearrangeLayer(f: f, toDepth: false, out: alloc(x.h * f, x.w * f, x.c / (f * f)))
+            case .d2t:
+                continue        // handled above
             }
-            layers.append(layer)
+            stage.layers.append(layer)
             x = layer.output
             i += 1
         }
+        stages.append(stage)
         self.kernels = kernels
     }
 
@@ -100,15 +135,32 @@ final class StreamGraph {
         return Frame(h: h, w: w, c: c, data: b.data)
     }
 
-    /// One time step: input -> output.
+    /// One input step: input -> `stepsPerRun` output steps, each handed to `emit(output, step)` in time order
+    /// (step 0 ..< stepsPerRun) and valid only during that call.
+    func run(_ emit: (Frame, Int) -> Void) {
+        run(stage: 0, step: 0, emit)
+    }
+
+    /// One input step of a graph with no d2t: input -> output.
     func run() {
-        var x = input
-        for l in layers {
+        run { _, _ in }
+    }
+
+    private func run(stage i: Int, step: Int, _ emit: (Frame, Int) -> Void) {
+        let s = stages[i]
+        var x = s.input
+        for l in s.layers {
             l.forward(x)
             x = l.output
+        }
+        guard i + 1 < stages.count else { return emit(x, step) }
+        let next = stages[i + 1].input
+        for dt in 0..<s.split {
+            Rearrange.depthToTime(x, f: s.split, dt: dt, into: next)
+            run(stage: i + 1, step: step * s.split + dt, emit)
         }
     }
 
     /// Back to the start of a stream: every ring buffer to zeros.
-    func reset() { for l in layers { l.reset() } }
+    func reset() { for s in stages { for l in s.layers { l.reset() } } }
 }

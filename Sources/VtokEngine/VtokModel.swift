@@ -9,9 +9,17 @@ public final class VtokModel: @unchecked Sendable {   // immutable after init
     public let sha256: [UInt8]
     /// The weights file's metadata (format, vtok_config, weights_layout, release info).
     public let metadata: [String: String]
+    /// The encoder identity (VtokModel+Identity.swift): the same for every file whose encoder makes the same tokens.
+    public let encoderSHA256: [UInt8]
+    /// Weights files (sha256) whose version-1.0 streams this file's decoder reads: metadata
+    /// `vtok_reads_weights_sha256`, files with the same encoder identity.
+    public let readsWeightsSHA256: Set<[UInt8]>
 
     let patchify: (t: Int, s: Int)
     let unpatchify: (t: Int, s: Int)
+    /// Decoder steps per latent: the product of its d2t factors (1 for a version-1 decoder). Each step ends
+    /// in unpatchify, so a latent yields timeSteps * unpatchify.t = temporalFactor frames.
+    let decoderTimeSteps: Int
     let encoderLayers: [LayerWeights]    // encoder ops after patchify
     let decoderLayers: [LayerWeights]    // decoder ops before unpatchify
 
@@ -19,6 +27,8 @@ public final class VtokModel: @unchecked Sendable {   // immutable after init
     public var name: String { config.name }
     /// sha256 as lower-case hex.
     public var sha256Hex: String { SHA256.hex(sha256) }
+    /// encoderSHA256 as lower-case hex.
+    public var encoderSHA256Hex: String { SHA256.hex(encoderSHA256) }
 
     public convenience init(path: String) throws(WeightsError) {
         guard let data = FileManager.default.contents(atPath: path) else { throw .cannotRead(path: path) }
@@ -30,7 +40,7 @@ public final class VtokModel: @unchecked Sendable {   // immutable after init
         guard file.metadata["format"] == "vtok-weights" else { throw .notVtokFile }
         guard let json = file.metadata["vtok_config"] else { throw .badConfig("vtok_config missing from metadata") }
         let config = try ModelConfig(json: json)
-        let (p, enc, dec, u) = try Self.checkGraph(config)
+        let (p, enc, dec, u, steps) = try Self.checkGraph(config)
 
         var reader = WeightReader(file: file)
         var names = Set<String>()
@@ -48,11 +58,23 @@ public final class VtokModel: @unchecked Sendable {   // immutable after init
         if let extra = file.entries.keys.sorted().first(where: { !reader.used.contains($0) }) {
             throw .unexpectedTensor(extra)
         }
+        let identity = try Self.encoderIdentity(config, file: file)
+        if let declared = file.metadata["vtok_encoder_sha256"], Self.bytes(hex: declared) != identity {
+            throw .badConfig("vtok_encoder_sha256 does not match the encoder's tensors (damaged or edited file)")
+        }
+        var reads = Set<[UInt8]>()
+        for hex in (file.metadata["vtok_reads_weights_sha256"] ?? "").split(separator: ",") {
+            guard let b = Self.bytes(hex: String(hex)) else { throw .badConfig("vtok_reads_weights_sha256: not sha256 hex") }
+            reads.insert(b)
+        }
+        self.encoderSHA256 = identity
+        self.readsWeightsSHA256 = reads
         self.config = config
         self.metadata = file.metadata
         self.sha256 = SHA256.hash(bytes)
         self.patchify = p
         self.unpatchify = u
+        self.decoderTimeSteps = steps
         self.encoderLayers = encoderLayers
         self.decoderLayers = decoderLayers
     }
@@ -60,32 +82,36 @@ public final class VtokModel: @unchecked Sendable {   // immutable after init
     /// Checks that the op lists form a valid graph: encoder = patchify, ops -> latentChannels at 1/spatialFactor;
     /// decoder = ops from latentChannels at 1/spatialFactor, then unpatchify back to RGB at full size.
     private static func checkGraph(_ cfg: ModelConfig) throws(WeightsError)
-        -> ((t: Int, s: Int), ArraySlice<Op>, ArraySlice<Op>, (t: Int, s: Int)) {
+        -> ((t: Int, s: Int), ArraySlice<Op>, ArraySlice<Op>, (t: Int, s: Int), Int) {
         guard case let .patchify(pt, ps)? = cfg.encoder.first else {
             throw .invalidGraph("encoder must start with patchify")
         }
         guard case let .unpatchify(ut, us)? = cfg.decoder.last else {
             throw .invalidGraph("decoder must end with unpatchify")
         }
-        guard pt == cfg.temporalFactor, ut == cfg.temporalFactor else {
-            throw .invalidGraph("patchify/unpatchify t must equal temporal_factor")
-        }
+        guard pt == cfg.temporalFactor else { throw .invalidGraph("patchify t must equal temporal_factor") }
         let enc = cfg.encoder.dropFirst()
         let dec = cfg.decoder.dropLast()
         var c = 3 * pt * ps * ps, scale = ps               // channels, and input pixels per activation pixel
-        try walk(enc, &c, &scale, "encoder")
+        var steps = 1                                      // time steps per latent
+        try walk(enc, &c, &scale, &steps, "encoder")
+        guard steps == 1 else { throw .invalidGraph("encoder: d2t is a decoder op") }
         guard c == cfg.latentChannels, scale == cfg.spatialFactor else {
             throw .invalidGraph("encoder ends with \(c) channels at 1/\(scale); expected \(cfg.latentChannels) at 1/\(cfg.spatialFactor)")
         }
         c = cfg.latentChannels; scale = cfg.spatialFactor
-        try walk(dec, &c, &scale, "decoder")
+        try walk(dec, &c, &scale, &steps, "decoder")
         guard c == 3 * ut * us * us, scale == us else {
             throw .invalidGraph("decoder ends with \(c) channels at 1/\(scale); unpatchify needs \(3 * ut * us * us) at 1/\(us)")
         }
-        return ((pt, ps), enc, dec, (ut, us))
+        guard steps * ut == cfg.temporalFactor else {
+            throw .invalidGraph("decoder yields \(steps * ut) frames per latent; temporal_factor is \(cfg.temporalFactor)")
+        }
+        return ((pt, ps), enc, dec, (ut, us), steps)
     }
 
-    private static func walk(_ ops: ArraySlice<Op>, _ c: inout Int, _ scale: inout Int, _ side: String) throws(WeightsError) {
+    private static func walk(_ ops: ArraySlice<Op>, _ c: inout Int, _ scale: inout Int, _ steps: inout Int,
+                             _ side: String) throws(WeightsError) {
         for op in ops {
             switch op {
             case .patchify, .unpatchify:
@@ -104,6 +130,9 @@ public final class VtokModel: @unchecked Sendable {   // immutable after init
             case let .d2s(f):
                 guard c % (f * f) == 0, scale % f == 0 else { throw .invalidGraph("\(side): d2s by \(f) does not fit") }
                 c /= f * f; scale /= f
+            case let .d2t(f):
+                guard c % f == 0, steps <= 256 else { throw .invalidGraph("\(side): d2t by \(f) does not fit") }
+                c /= f; steps *= f
             }
             guard c <= 1 << 16, scale <= 1 << 12 else { throw .invalidGraph("\(side): implausible sizes") }
         }

@@ -27,7 +27,7 @@ final class FrameScaler {
     private let cropRows: [Int]
 
     init(source: FrameSize, pixelFormat: AVPixelFormat, plan: ScalePlan, algorithm: ScalingAlgorithm,
-         fullRange: Bool) throws {
+         fullRange: Bool, colorspace: AVColorSpace = AVCOL_SPC_UNSPECIFIED) throws {
         self.source = source
         self.pixelFormat = pixelFormat
         self.plan = plan
@@ -59,7 +59,7 @@ final class FrameScaler {
             throw MediaError.ffmpeg(FFmpegError(function: "sws_getContext", code: vtok_averror(EINVAL)))
         }
         context = ctx
-        if fullRange { Self.setSourceFullRange(ctx) }
+        Self.setSourceColour(ctx, colorspace: colorspace, fullRange: fullRange)
     }
 
     deinit { sws_freeContext(context) }
@@ -87,12 +87,20 @@ final class FrameScaler {
         return pixels
     }
 
-    /// JPEG-range sources (yuvj*, cameras' MJPEG) need the range told to swscale, or blacks turn grey.
-    private static func setSourceFullRange(_ ctx: OpaquePointer) {
+    /// Tells swscale the source's YUV matrix and range, as FFmpeg's scale filter does: without it every source
+    /// is read as BT.601 (HD video, tagged BT.709, comes out with shifted colours) and JPEG-range sources
+    /// (yuvj*, cameras' MJPEG) as limited range (blacks turn grey). An unspecified matrix stays BT.601.
+    /// sws_getCoefficients takes AVColorSpace values (its table is indexed by them).
+    private static func setSourceColour(_ ctx: OpaquePointer, colorspace: AVColorSpace, fullRange: Bool) {
         var invTable: UnsafeMutablePointer<Int32>?, table: UnsafeMutablePointer<Int32>?
         var srcRange: Int32 = 0, dstRange: Int32 = 0, brightness: Int32 = 0, contrast: Int32 = 0, saturation: Int32 = 0
         guard sws_getColorspaceDetails(ctx, &invTable, &srcRange, &table, &dstRange,
                                        &brightness, &contrast, &saturation) >= 0 else { return }
-        _ = sws_setColorspaceDetails(ctx, invTable, 1, table, dstRange, brightness, contrast, saturation)
+        let known = colorspace != AVCOL_SPC_UNSPECIFIED && colorspace != AVCOL_SPC_RGB
+            && colorspace.rawValue < AVCOL_SPC_NB.rawValue
+        guard known || fullRange else { return }
+        let matrix = known ? UnsafeMutablePointer(mutating: sws_getCoefficients(Int32(colorspace.rawValue))) : invTable
+        _ = sws_setColorspaceDetails(ctx, matrix, fullRange ? 1 : srcRange, table, dstRange, brightness, contrast,
+                                     saturation)
     }
 }

@@ -19,6 +19,8 @@ public struct MediaInfo: Sendable, Equatable {
     /// The container's display rotation as FFmpeg's av_display_rotation_get gives it (degrees; -90 for a
     /// picture to turn a quarter clockwise), 0 when there is none. Applied unless `autorotate` is off.
     public var rotation: Int = 0
+    /// The input's duration in seconds when the container records it (files); nil for pipes and devices.
+    public var durationSeconds: Double? = nil
     /// Quarter turns clockwise applied to every frame (0...3): from `rotation`, when it is a multiple of 90.
     public var appliedQuarterTurns: Int = 0
 }

@@ -40,7 +40,7 @@ extension MediaReader {
                                            crop: options.crop)
             let fullRange = f.color_range == AVCOL_RANGE_JPEG || decodedFormat != pixelFormat
             scaler = try FrameScaler(source: size, pixelFormat: pixelFormat, plan: Self.stored(plan, turns),
-                                     algorithm: options.scaling, fullRange: fullRange)
+                                     algorithm: options.scaling, fullRange: fullRange, colorspace: f.colorspace)
             info.sourceSize = upright
             info.outputSize = plan.output
         }

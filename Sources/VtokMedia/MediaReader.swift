@@ -96,6 +96,7 @@ public final class MediaReader: @unchecked Sendable {
             timeBase: options.frameRate?.inverted ?? streamTimeBase,
             isLive: live)
         info.rotation = Self.displayRotation(stream)
+        info.durationSeconds = MediaReader.durationSeconds(format: format, stream: stream)
         info.appliedQuarterTurns = options.autorotate ? Self.quarterTurns(rotation: info.rotation) : 0
         info.sourceSize = Self.turned(source, info.appliedQuarterTurns)
         guard packet != nil, frame != nil else {

@@ -21,14 +21,16 @@ extension MediaWriter {
         self.codec = codec
         codec.pointee.width = Int32(size.width)
         codec.pointee.height = Int32(size.height)
-        codec.pointee.pix_fmt = AV_PIX_FMT_YUV420P
+        codec.pointee.pix_fmt = pixelFormat
         let tb = encoderTimeBase
         codec.pointee.time_base = AVRational(num: Int32(tb.num), den: Int32(tb.den))
         codec.pointee.framerate = AVRational(num: Int32(frameRate.num), den: Int32(frameRate.den))
         codec.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
-        // swscale's default RGB -> YUV matrix is BT.601 limited range: say so in the stream.
-        codec.pointee.colorspace = AVCOL_SPC_SMPTE170M
-        codec.pointee.color_range = AVCOL_RANGE_MPEG
+        // swscale's default RGB -> YUV matrix is BT.601 (limited range, full for JPEG's yuvj): say so in the stream.
+        if pixelFormat != AV_PIX_FMT_RGB24 {
+            codec.pointee.colorspace = AVCOL_SPC_SMPTE170M
+            codec.pointee.color_range = pixelFormat == AV_PIX_FMT_YUVJ420P ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG
+        }
         if oformat.pointee.flags & AVFMT_GLOBALHEADER != 0 {
             codec.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER)
         }
@@ -62,7 +64,7 @@ extension MediaWriter {
         guard let picture else {
             throw MediaError.ffmpeg(FFmpegError(function: "av_frame_alloc", code: vtok_averror(ENOMEM)))
         }
-        picture.pointee.format = AV_PIX_FMT_YUV420P.rawValue
+        picture.pointee.format = pixelFormat.rawValue
         picture.pointee.width = Int32(size.width)
         picture.pointee.height = Int32(size.height)
         try check(av_frame_get_buffer(picture, 0), "av_frame_get_buffer")

@@ -31,6 +31,12 @@ public final class MediaWriter: @unchecked Sendable {
     var picture: UnsafeMutablePointer<AVFrame>?
     var packet: UnsafeMutablePointer<AVPacket>?
     let converter: OpaquePointer
+    /// The size of the frames passed to `write` (`options.inputSize`, else `size`): swscale scales them to `size`.
+    public let inputSize: FrameSize
+    /// The encoder's pixel format (yuv420p for video codecs, rgb24 for PNG, yuvj420p for JPEG).
+    let pixelFormat: AVPixelFormat
+    /// An image file without a %d pattern (image2): it holds exactly one picture.
+    let singleImage: Bool
     /// The RGB input copied with slack at the end: swscale's SIMD readers load 16 bytes at a time and
     /// would read past the end of an exactly sized array (seen with valgrind).
     var staging: [UInt8]
@@ -67,10 +73,14 @@ public final class MediaWriter: @unchecked Sendable {
     private init(url: String, isPipe: Bool, size: FrameSize, frameRate: Rational, timeBase: Rational,
                  options: MediaWriterOptions) throws {
         _ = MediaLog.bootstrap
-        guard size.width > 0, size.height > 0, size.width % 2 == 0, size.height % 2 == 0,
-              size.width <= SizePolicy.maxSide, size.height <= SizePolicy.maxSide else {
-            throw MediaError.invalidSize("writer size \(size) must be even, positive and at most \(SizePolicy.maxSide)")
+        let inputSize = options.inputSize ?? size
+        for s in [size, inputSize] {
+            guard s.width > 0, s.height > 0, s.width % 2 == 0, s.height % 2 == 0,
+                  s.width <= SizePolicy.maxSide, s.height <= SizePolicy.maxSide else {
+                throw MediaError.invalidSize("writer size \(s) must be even, positive and at most \(SizePolicy.maxSide)")
+            }
         }
+        self.inputSize = inputSize
         let int32 = 1...Int(Int32.max)
         guard int32.contains(frameRate.num), int32.contains(frameRate.den),
               int32.contains(timeBase.num), int32.contains(timeBase.den) else {
@@ -97,22 +107,26 @@ public final class MediaWriter: @unchecked Sendable {
             throw MediaError.ffmpeg(FFmpegError(function: "avformat_new_stream", code: vtok_averror(ENOMEM)))
         }
         stream = newStream
-        guard let sws = sws_getContext(Int32(size.width), Int32(size.height), AV_PIX_FMT_RGB24,
-                                       Int32(size.width), Int32(size.height), AV_PIX_FMT_YUV420P,
-                                       SWS_BILINEAR | SWS_ACCURATE_RND, nil, nil, nil) else {
+        let encoder: UnsafePointer<AVCodec>
+        do {
+            encoder = try OutputFormat.encoder(for: oformat, path: isPipe ? nil : url, override: options.codec)
+        } catch {
+            avformat_free_context(format)
+            throw error
+        }
+        let pixelFormat = OutputFormat.pixelFormat(for: encoder)
+        self.pixelFormat = pixelFormat
+        singleImage = OutputFormat.isSingleImage(muxer: String(cString: oformat.pointee.name), path: url,
+                                                 options: options)
+        let flags = inputSize == size ? SWS_BILINEAR | SWS_ACCURATE_RND : SWS_BICUBIC | SWS_ACCURATE_RND
+        guard let sws = sws_getContext(Int32(inputSize.width), Int32(inputSize.height), AV_PIX_FMT_RGB24,
+                                       Int32(size.width), Int32(size.height), pixelFormat,
+                                       flags, nil, nil, nil) else {
             avformat_free_context(format)
             throw MediaError.ffmpeg(FFmpegError(function: "sws_getContext", code: vtok_averror(EINVAL)))
         }
         converter = sws
-        staging = [UInt8](repeating: 0, count: size.width * size.height * 3 + MediaWriter.stagingSlack)
-        let encoder: UnsafePointer<AVCodec>
-        do {
-            encoder = try OutputFormat.encoder(for: oformat, override: options.codec)
-        } catch {
-            sws_freeContext(sws)
-            avformat_free_context(format)
-            throw error
-        }
+        staging = [UInt8](repeating: 0, count: inputSize.width * inputSize.height * 3 + MediaWriter.stagingSlack)
         codecName = String(cString: encoder.pointee.name)
 
         // All stored properties are set: deinit frees whatever exists from here on.
@@ -151,9 +165,10 @@ public final class MediaWriter: @unchecked Sendable {
     /// Encodes and muxes (h, w, 3) RGB24 `pixels` at `pts` (in `timeBase`).
     public func write(pixels: [UInt8], width: Int, height: Int, pts: Int64) throws {
         guard !finished else { throw MediaError.writerFinished }
-        guard width == size.width, height == size.height, pixels.count == width * height * 3 else {
-            throw MediaError.invalidFrame("got \(width)x\(height) with \(pixels.count) bytes, writer is \(size) RGB24")
+        guard width == inputSize.width, height == inputSize.height, pixels.count == width * height * 3 else {
+            throw MediaError.invalidFrame("got \(width)x\(height) with \(pixels.count) bytes, writer takes \(inputSize) RGB24")
         }
+        try checkSingleImage()
         if let lastPts, pts <= lastPts {
             throw MediaError.invalidFrame("pts \(pts) is not after the previous pts \(lastPts)")
         }

@@ -16,6 +16,9 @@ public struct MediaWriterOptions: Sendable {
     /// Live output: libx264 `tune=zerolatency`, packets flushed as they are written, fragmented mp4.
     /// nil: on when the output is a pipe, socket or terminal (stdout redirected to a file is not live).
     public var live: Bool?
+    /// The size of the frames passed to `write`, when it differs from the output size: swscale scales them
+    /// (bicubic). nil: the frames have the output size.
+    public var inputSize: FrameSize?
     /// Extra muxer options for `avformat_write_header` (e.g. `["movflags": "+faststart"]`).
     public var muxerOptions: [String: String] = [:]
 

@@ -5,7 +5,8 @@ import CFFmpeg
 /// - the muxer follows the extension (.mp4, .mkv, .y4m, .nut, .avi, ...); "-" and file descriptors
 ///   default to "nut" (streamable, keeps exact timestamps, `ffplay -` reads it);
 /// - the encoder is libx264 (yuv420p, crf 18) whenever libx264 is compiled in and the muxer can hold
-///   H.264; y4m gets raw yuv420p (wrapped_avframe, what FFmpeg 5.1's y4m muxer requires); otherwise the muxer's default encoder, falling back to mpeg4.
+///   H.264; image files (.png, .jpg, out_%04d.png: the image2 muxer) get the image codec of their extension
+///   (OutputFormat+Images.swift); y4m gets raw yuv420p (wrapped_avframe, what FFmpeg 5.1's y4m muxer requires); otherwise the muxer's default encoder, falling back to mpeg4.
 public enum OutputFormat {
     /// Default muxer for pipes and stdout.
     public static let pipeDefault = "nut"
@@ -16,13 +17,14 @@ public enum OutputFormat {
     }
 
     /// Picks the encoder for `muxer` (see the type's rules).
-    static func encoder(for muxer: UnsafePointer<AVOutputFormat>, override: String?) throws
+    static func encoder(for muxer: UnsafePointer<AVOutputFormat>, path: String? = nil, override: String?) throws
         -> UnsafePointer<AVCodec> {
         if let name = override {
             guard let codec = avcodec_find_encoder_by_name(name) else { throw MediaError.encoderMissing(codec: name) }
             return codec
         }
         let muxerName = String(cString: muxer.pointee.name)
+        if let image = try imageEncoder(muxer: muxer, path: path) { return image }
         if muxerName == "yuv4mpegpipe" {
             // FFmpeg 5.1's y4m muxer takes raw pictures only as wrapped_avframe (it rejects rawvideo).
             guard let raw = avcodec_find_encoder(AV_CODEC_ID_WRAPPED_AVFRAME) else {

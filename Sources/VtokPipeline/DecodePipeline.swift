@@ -51,6 +51,10 @@ public final class DecodePipeline {
     /// Refuse a header whose model frame is larger than this many pixels, before allocating anything for it
     /// (the same default as encode's `maxPixels`). Bounds the memory a hostile or damaged stream can claim.
     public var maxPixels = 3840 * 2160
+    /// The size of the video written (DecodeSize.swift); `vtok decode` asks for the source's.
+    public var outputSize: DecodeSize = .model
+    /// Called after each latent frame (DecodeSize.swift's DecodeProgress).
+    public var progress: ((DecodeProgress) -> Void)?
 
     public init(model: VtokModel, output: MediaOutput, writerOptions: MediaWriterOptions = MediaWriterOptions()) {
         self.model = model
@@ -98,6 +102,7 @@ struct DecodeRun {
     private var writer: MediaWriter?
     /// Frames of a segment whose size differs from the first one's are scaled to the first one's size.
     private var scaler: SegmentScaler?
+    private var lastPTS: Int64?
 
     init(pipeline: DecodePipeline) { self.pipeline = pipeline }
 
@@ -125,7 +130,8 @@ struct DecodeRun {
     private mutating func start(_ h: StreamHeader) -> Bool {
         if let old = header, old.segment == h.segment, old.streamID == h.streamID { return true }   // a repeat
         let m = pipeline.model
-        if !pipeline.allowModelMismatch, h.weightsSHA256 != m.sha256 || h.levels != m.config.fsqLevels {
+        if !pipeline.allowModelMismatch,
+           !m.decodes(encoderSHA256: h.encoderSHA256, weightsSHA256: h.weightsSHA256) || h.levels != m.config.fsqLevels {
             summary.failure = .modelMismatch(stream: "\(h.modelName) (sha256 \(hex(h.weightsSHA256).prefix(12)))",
                                              loaded: "\(m.name) (sha256 \(m.sha256Hex.prefix(12)))")
             return false
@@ -144,20 +150,22 @@ struct DecodeRun {
                 session = try DecoderSession(model: m, width: h.modelSize.width, height: h.modelSize.height)
             }
             if let writer {
-                let target = (width: writer.size.width, height: writer.size.height)
+                let target = (width: writer.inputSize.width, height: writer.inputSize.height)
                 let source = (width: h.modelSize.width, height: h.modelSize.height)
                 scaler = source == target ? nil : SegmentScaler(from: source, to: target)
             }
             if writer == nil {
-                let size = FrameSize(width: h.modelSize.width, height: h.modelSize.height)
+                let size = pipeline.outputSize.resolve(h)
+                var options = pipeline.writerOptions
+                options.inputSize = FrameSize(width: h.modelSize.width, height: h.modelSize.height)
                 let rate = Rational(h.frameRate.num, h.frameRate.den)
                 let tb = Rational(h.timeBase.num, h.timeBase.den)
                 switch pipeline.output {
                 case .path(let p):
-                    writer = try MediaWriter(path: p, size: size, frameRate: rate, timeBase: tb, options: pipeline.writerOptions)
+                    writer = try MediaWriter(path: p, size: size, frameRate: rate, timeBase: tb, options: options)
                 case .fileDescriptor(let fd):
                     writer = try MediaWriter(fileDescriptor: fd, size: size, frameRate: rate, timeBase: tb,
-                                             options: pipeline.writerOptions)
+                                             options: options)
                 }
             }
         } catch {
@@ -179,6 +187,12 @@ struct DecodeRun {
             summary.latentsIn += 1
             // Latent 0 yields 1 frame, later ones T; a final partial group keeps the first pts.count of them.
             for (frame, pts) in zip(frames.prefix(t.pts.count), t.pts) {
+                // Input damage, not an output failure: the writer needs increasing pts (exit 1, not 2).
+                if let last = lastPTS, pts <= last {
+                    summary.failure = .timestampsNotIncreasing(previous: last, next: pts)
+                    return false
+                }
+                lastPTS = pts
                 if let scaler {
                     try writer.write(pixels: scaler.scale(frame.rgb), width: scaler.to.width, height: scaler.to.height, pts: pts)
                 } else {
@@ -186,6 +200,8 @@ struct DecodeRun {
                 }
                 summary.framesOut += 1
             }
+            pipeline.progress?(DecodeProgress(framesOut: summary.framesOut, latentsIn: summary.latentsIn,
+                                              packetBytes: DecodeProgress.packetBytes(t), temporalFactor: h.temporalFactor))
         } catch {
             summary.failure = PipelineError(decoding: error)
             return false

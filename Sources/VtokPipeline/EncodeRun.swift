@@ -91,7 +91,7 @@ struct EncodeRun {
         let c = model.config
         let f = c.spatialFactor
         let header = StreamHeader(
-            modelName: model.name, weightsSHA256: model.sha256, levels: c.fsqLevels, temporalFactor: c.temporalFactor,
+            modelName: model.name, weightsSHA256: model.sha256, encoderSHA256: model.encoderSHA256, levels: c.fsqLevels, temporalFactor: c.temporalFactor,
             spatialFactor: f, latentHeight: height / f, latentWidth: width / f,
             sourceSize: .init(width: info.sourceSize.width, height: info.sourceSize.height),
             frameRate: .init(info.frameRate.num, info.frameRate.den), timeBase: .init(info.timeBase.num, info.timeBase.den),

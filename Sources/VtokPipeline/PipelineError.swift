@@ -18,6 +18,8 @@ public enum PipelineError: Error, CustomStringConvertible {
     case output(String)
     /// A stream header declares frames larger than the decoder's `maxPixels` (nothing was allocated for them).
     case tooManyPixels(size: String, limit: Int)
+    /// The stream's frame timestamps do not increase (a damaged or crafted stream): the frames before stay written.
+    case timestampsNotIncreasing(previous: Int64, next: Int64)
 
     public var description: String {
         switch self {
@@ -31,6 +33,8 @@ public enum PipelineError: Error, CustomStringConvertible {
         case .output(let why): return "cannot write output: \(why)"
         case let .tooManyPixels(size, limit):
             return "the stream declares \(size) frames, over the limit of \(limit) pixels (--max-pixels)"
+        case let .timestampsNotIncreasing(previous, next):
+            return "the stream's timestamps go backwards (pts \(next) after \(previous)); decode stops there"
         }
     }
 }

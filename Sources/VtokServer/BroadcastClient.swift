@@ -10,9 +10,12 @@ final class BroadcastClient: @unchecked Sendable {
     private let metrics: Metrics
     private let logger: Logger
     private let done = DispatchSemaphore(value: 0)
+    /// Seconds the client may take to read one packet, in total (a client reading a byte now and then is cut).
+    private let writeTimeout: Double
 
-    init(id: Int, connection: Connection, capacity: Int, metrics: Metrics, logger: Logger) {
+    init(id: Int, connection: Connection, capacity: Int, writeTimeout: Double, metrics: Metrics, logger: Logger) {
         self.id = id
+        self.writeTimeout = writeTimeout
         self.connection = connection
         self.queue = PacketQueue(capacity: capacity)
         self.metrics = metrics
@@ -26,7 +29,7 @@ final class BroadcastClient: @unchecked Sendable {
             var failure: ServerError?
             while let item = queue.pop() {
                 do {
-                    try connection.sendAll(item.bytes)
+                    try connection.sendAll(item.bytes, deadline: monotonicSeconds() + writeTimeout)
                 } catch {
                     failure = (error as? ServerError) ?? .peerClosed
                     break

@@ -55,7 +55,8 @@ final class Broadcaster: @unchecked Sendable {
         defer { lock.unlock() }
         guard !sealed else { return false }
         nextID += 1
-        let client = BroadcastClient(id: nextID, connection: connection, capacity: capacity, metrics: metrics, logger: logger)
+        let client = BroadcastClient(id: nextID, connection: connection, capacity: capacity, writeTimeout: writeTimeout,
+                                     metrics: metrics, logger: logger)
         if let header = tracker.headerForJoiner() { client.queue.push(header, emitted: monotonicSeconds()) }
         clients[client.id] = client
         metrics.sessionStarted()

@@ -18,10 +18,14 @@ final class Connection: @unchecked Sendable {
         _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    /// Writes every byte of `bytes` (MSG_NOSIGNAL: a vanished peer is an error, never a signal).
-    func sendAll(_ bytes: [UInt8]) throws(ServerError) {
+    /// Writes every byte of `bytes` (MSG_NOSIGNAL: a vanished peer is an error, never a signal). With a
+    /// `deadline` (monotonic seconds), a client that keeps taking a few bytes per write timeout is cut there
+    /// (throwing `pastDeadline`) instead of holding the writer for ever; SO_SNDTIMEO alone only catches a
+    /// client that takes nothing at all.
+    func sendAll(_ bytes: [UInt8], deadline: Double? = nil, pastDeadline: ServerError = .writeTimedOut) throws(ServerError) {
         var offset = 0
         while offset < bytes.count {
+            if let deadline, monotonicSeconds() >= deadline { throw pastDeadline }
             let n = bytes.withUnsafeBytes { raw in
                 send(fd, raw.baseAddress.map { $0 + offset }, raw.count - offset, Int32(MSG_NOSIGNAL))
             }

@@ -10,9 +10,30 @@ final class InputPump: @unchecked Sendable {
         case endOfInput = "end of input"
         case byteLimit = "byte limit reached"
         case stalled = "client sent nothing within the idle timeout"
+        case tooSlow = "client sent less than the minimum input rate"
+        case sessionTime = "session time limit reached"
         case shutdown = "daemon shutting down"
         case readError = "read error"
         case pipelineDone = "pipeline stopped reading"
+    }
+
+    /// What the pump enforces on the client's side of the connection.
+    struct Rules: Sendable {
+        var maxBytes: Int?
+        var idleTimeout: Double
+        /// Monotonic time at which the input is cut (the session's wall-clock limit).
+        var deadline: Double?
+        /// Bytes per second of waiting for the client, measured over each `rateWindow` seconds of waiting.
+        var minRate: Double?
+        var rateWindow: Double
+
+        init(limits: SessionLimits, started: Double) {
+            maxBytes = limits.maxInputBytes
+            idleTimeout = limits.idleTimeout
+            deadline = limits.maxSessionSeconds.map { started + $0 }
+            minRate = limits.minInputRate
+            rateWindow = limits.rateWindow
+        }
     }
 
     /// The descriptor the pipeline reads.
@@ -45,9 +66,9 @@ final class InputPump: @unchecked Sendable {
         return bytes
     }
 
-    func start(maxBytes: Int?, idleTimeout: Double, shutdown: ShutdownSignal, metrics: Metrics) {
+    func start(rules: Rules, shutdown: ShutdownSignal, metrics: Metrics) {
         Thread.detachNewThread { [self] in
-            let reason = pump(maxBytes: maxBytes, idleTimeout: idleTimeout, shutdown: shutdown, metrics: metrics)
+            let reason = pump(rules: rules, shutdown: shutdown, metrics: metrics)
             lock.lock()
             cut = reason
             lock.unlock()
@@ -59,33 +80,58 @@ final class InputPump: @unchecked Sendable {
     /// Waits for the pump thread to finish (the session shuts the connection down first).
     func wait() { done.wait() }
 
-    private func pump(maxBytes: Int?, idleTimeout: Double, shutdown: ShutdownSignal, metrics: Metrics) -> Cut {
+    private func pump(rules: Rules, shutdown: ShutdownSignal, metrics: Metrics) -> Cut {
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         var fds = [pollfd(fd: connection.fd, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: shutdown.readFD, events: Int16(POLLIN), revents: 0)]
-        let timeoutMS = Int32(min(max(idleTimeout, 0.001), 86_400) * 1000)
+        let idle = min(max(rules.idleTimeout, 0.001), 86_400)
+        var lastInput = monotonicSeconds()
+        // The rate clock runs only while the pump waits for the client, never while the pipeline makes it
+        // wait (a slow engine must not count against the client).
+        var waitedInWindow = 0.0
+        var bytesInWindow = 0
         while true {
             fds[0].revents = 0
             fds[1].revents = 0
-            let ready = poll(&fds, 2, timeoutMS)
+            let now = monotonicSeconds()
+            if let deadline = rules.deadline, now >= deadline { return .sessionTime }
+            if let minRate = rules.minRate, waitedInWindow >= rules.rateWindow {
+                if Double(bytesInWindow) < minRate * rules.rateWindow { return .tooSlow }
+                waitedInWindow = 0
+                bytesInWindow = 0
+            }
+            var wait = lastInput + idle - now
+            if let deadline = rules.deadline { wait = min(wait, deadline - now) }
+            if rules.minRate != nil { wait = min(wait, rules.rateWindow - waitedInWindow) }
+            let ready = poll(&fds, 2, Int32((max(0, min(wait, 86_400)) * 1000).rounded(.up)))
+            let after = monotonicSeconds()
+            waitedInWindow += after - now
             if ready < 0 {
                 if errno == EINTR { continue }
                 return .readError
             }
-            if ready == 0 { return .stalled }
             if fds[1].revents != 0 { return .shutdown }
+            if ready == 0 {
+                if let deadline = rules.deadline, after >= deadline { return .sessionTime }
+                if after - lastInput >= idle { return .stalled }
+            }
+            guard ready > 0 else { continue }
             let n: Int
             do { n = try connection.receive(into: &buffer) } catch { return .readError }
             if n == 0 { return .endOfInput }
+            bytesInWindow += n
             lock.lock()
             bytes += n
             let total = bytes
             lock.unlock()
             metrics.input(bytes: n)
             var allowed = n
-            if let maxBytes, total > maxBytes { allowed = max(0, n - (total - maxBytes)) }
+            if let maxBytes = rules.maxBytes, total > maxBytes { allowed = max(0, n - (total - maxBytes)) }
             if !writeAll(buffer, count: allowed) { return .pipelineDone }
             if allowed < n { return .byteLimit }
+            // The idle clock, like the rate clock, runs only while waiting for the client: time blocked on a
+            // pipeline that is slower than the input is not the client's silence.
+            lastInput = monotonicSeconds()
         }
     }
 

@@ -10,23 +10,32 @@ final class Listener: @unchecked Sendable {
     let boundPath: String?
     /// LISTEN_FDNAMES entry for sockets passed by systemd.
     let name: String
+    /// The socket file's device and inode right after bind: close() removes the path only if it still is it.
+    private let ownedIdentity: SocketPathGuard.Identity?
 
     private init(fd: Int32, ownedPath: String?, name: String) {
         self.fd = fd
         self.ownedPath = ownedPath
+        self.ownedIdentity = ownedPath.flatMap { SocketPathGuard.identity(of: $0) }
         self.boundPath = UnixAddress.boundPath(of: fd)
         self.name = name
     }
 
-    /// Binds and listens on `path`. A stale socket file (nobody accepting) is replaced; a live one is an
-    /// error (`EADDRINUSE`). `mode` and `group` are applied to the file before anyone can connect.
+    /// Binds and listens on `path`. A stale socket file (nobody accepting) is replaced; a live socket or any
+    /// other file is an error, and is left alone. `mode` and `group` are applied to the file before anyone can connect.
     static func bind(path: String, mode: mode_t, group: gid_t?, backlog: Int32 = 64) throws(ServerError) -> Listener {
         let address = try UnixAddress(path: path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw .lastSystemError("socket", path) }
         var rc = address.withSockaddr { Glibc.bind(fd, $0, $1) }
-        if rc != 0 && errno == EADDRINUSE && !path.hasPrefix("@") && !Listener.isAlive(address) {
-            unlink(path)
+        if rc != 0 && errno == EADDRINUSE && !path.hasPrefix("@") {
+            // Only a stale socket is replaced; a regular file or a live socket is refused (SocketPathGuard).
+            do throws(ServerError) {
+                try SocketPathGuard.removeStale(path: path, address: address)
+            } catch {
+                Glibc.close(fd)
+                throw error
+            }
             rc = address.withSockaddr { Glibc.bind(fd, $0, $1) }
         }
         guard rc == 0 else {
@@ -95,13 +104,6 @@ final class Listener: @unchecked Sendable {
     /// only in this process (systemd keeps its copy for the next activation).
     func close() {
         _ = Glibc.close(fd)
-        if let ownedPath { unlink(ownedPath) }
-    }
-
-    private static func isAlive(_ address: UnixAddress) -> Bool {
-        let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard probe >= 0 else { return true }
-        defer { Glibc.close(probe) }
-        return address.withSockaddr { connect(probe, $0, $1) } == 0
+        if let ownedPath { SocketPathGuard.removeIfSame(path: ownedPath, identity: ownedIdentity) }
     }
 }

@@ -1,5 +1,5 @@
 // The daemon's life: open, READY=1, the poll loop (accept, STATUS=, WATCHDOG=1, metrics), and the graceful
-// stop on SIGTERM (STOPPING=1, END(shutdown) to every client, exit 0).
+// stop on SIGTERM, SIGINT or SIGHUP (STOPPING=1, END(shutdown) to every client, exit 0).
 import Foundation
 import Glibc
 import Logging
@@ -9,6 +9,8 @@ extension Server {
     /// Runs until shutdown is requested, or the live source ends. Returns the exit status: 0 after a
     /// requested stop or a live source that ended normally, 1 when the live source failed.
     public func run() throws(ServerError) -> Int32 {
+        // Refuse an unsafe --metrics-file directory now, in one line, rather than warn every interval.
+        if let path = configuration.metricsFilePath { try MetricsFile.checkDirectory(of: path) }
         try openListeners()
         do {
             try startLiveSource()
@@ -137,7 +139,7 @@ extension Server {
         lock.unlock()
         let requested = liveOutcome == nil
         notifier.stopping(status: requested ? "stopping: sending END to \(metrics.snapshot.sessionsActive) clients" : "live source ended")
-        if requested { logger.notice("stopping") }
+        if requested { logger.notice("stopping", metadata: ["signal": "\(shutdownSignal.signalName ?? "-")"]) }
         closeListeners()
         let deadline = monotonicSeconds() + configuration.stopGrace
         if let broadcaster {

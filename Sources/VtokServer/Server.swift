@@ -74,14 +74,20 @@ public final class Server: @unchecked Sendable {
                     "fd": "\(p.fd)", "name": "\(p.name)", "path": "\(l.boundPath ?? "-")", "metrics": "\(isMetrics)"])
             }
         }
-        let group = try configuration.socketGroupID()
-        if let path = configuration.socketPath, !sessionSockets.contains(where: { $0.boundPath == path }) {
-            sessionSockets.append(try Listener.bind(path: path, mode: configuration.socketMode, group: group))
-            logger.info("listening", metadata: ["socket": "\(path)"])
-        }
-        if let path = configuration.metricsSocketPath, !metricsSockets.contains(where: { $0.boundPath == path }) {
-            metricsSockets.append(try Listener.bind(path: path, mode: configuration.socketMode, group: group))
-            logger.info("serving metrics", metadata: ["socket": "\(path)"])
+        do throws(ServerError) {
+            let group = try configuration.socketGroupID()
+            if let path = configuration.socketPath, !sessionSockets.contains(where: { $0.boundPath == path }) {
+                sessionSockets.append(try Listener.bind(path: path, mode: configuration.effectiveSocketMode, group: group))
+                logger.info("listening", metadata: ["socket": "\(path)"])
+            }
+            if let path = configuration.metricsSocketPath, !metricsSockets.contains(where: { $0.boundPath == path }) {
+                metricsSockets.append(try Listener.bind(path: path, mode: configuration.effectiveSocketMode, group: group))
+                logger.info("serving metrics", metadata: ["socket": "\(path)"])
+            }
+        } catch {
+            // Close (and remove the files of) what was opened before the failure.
+            for l in sessionSockets + metricsSockets { l.close() }
+            throw error
         }
         lock.lock()
         listeners = sessionSockets

@@ -5,9 +5,11 @@ import Glibc
 public struct ServerConfiguration: Sendable {
     /// Unix socket to listen on for sessions (in addition to sockets passed by systemd); `@name` is abstract.
     public var socketPath: String?
-    /// Permissions of a socket file the daemon makes (the default lets owner and group connect).
-    public var socketMode: mode_t = 0o660
-    /// Group of a socket file the daemon makes (name or number); nil keeps the daemon's group.
+    /// Permissions of a socket file the daemon makes; nil: 0660 (owner and group may connect). Refused with
+    /// an abstract socket, which has no file to carry them.
+    public var socketMode: mode_t?
+    /// Group of a socket file the daemon makes (name or number); nil keeps the daemon's group. Refused with
+    /// an abstract socket.
     public var socketGroup: String?
     /// Second socket serving the metrics (Prometheus text on connect, or an HTTP GET). A socket passed by
     /// systemd that is bound to this path, or named `metrics`, is used instead of binding it.
@@ -39,9 +41,21 @@ public struct ServerConfiguration: Sendable {
         if clientQueuePackets < 1 { return "the client queue must hold at least 1 packet" }
         if stopGrace < 0 || metricsInterval <= 0 || statusInterval <= 0 { return "intervals must be positive" }
         if limits.idleTimeout <= 0 || limits.writeTimeout <= 0 { return "timeouts must be positive" }
-        if socketMode & ~0o777 != 0 { return "socket mode \(String(socketMode, radix: 8)) is not a permission mode" }
+        if let socketMode, socketMode & ~0o777 != 0 { return "socket mode \(String(socketMode, radix: 8)) is not a permission mode" }
+        if let problem = limits.violation() { return problem }
+        for path in [socketPath, metricsSocketPath].compactMap({ $0 }) where path.hasPrefix("@") {
+            // An abstract socket has no file: no mode, no group, so any local user (in this network namespace)
+            // can connect. Say so rather than ignore the options.
+            if socketMode != nil || socketGroup != nil {
+                return "--socket-mode and --socket-group cannot protect the abstract socket '\(path)' (it has no "
+                    + "file; any local user may connect): use a filesystem path, or drop those options"
+            }
+        }
         return nil
     }
+
+    /// The mode socket files get.
+    var effectiveSocketMode: mode_t { socketMode ?? 0o660 }
 
     /// The group id for `socketGroup`: a number, or a name looked up with getgrnam.
     func socketGroupID() throws(ServerError) -> gid_t? {

@@ -24,6 +24,14 @@ public enum ServerError: Error, Equatable, CustomStringConvertible {
     case writeTimedOut
     /// The peer closed its side (EPIPE, ECONNRESET) while we wrote.
     case peerClosed
+    /// The session's wall-clock limit passed while we were still writing to a slowly reading client.
+    case sessionTimeLimit
+    /// A socket path names something that is not a socket (a regular file, a directory...): never replaced.
+    case notASocket(path: String, kind: String)
+    /// A socket path names a socket someone still accepts on, or one whose liveness cannot be told.
+    case socketInUse(path: String, why: String)
+    /// A file the daemon writes would land in a directory others could tamper with.
+    case unsafeDirectory(path: String, why: String)
 
     /// The error for the C call that just failed, reading the thread's `errno`.
     static func lastSystemError(_ call: String, _ context: String = "") -> ServerError {
@@ -42,6 +50,11 @@ public enum ServerError: Error, Equatable, CustomStringConvertible {
         case .invalidConfiguration(let why): return "configuration: \(why)"
         case .writeTimedOut: return "client did not read within the write timeout"
         case .peerClosed: return "client closed the connection"
+        case .sessionTimeLimit: return "session time limit reached while writing to the client"
+        case .notASocket(let path, let kind):
+            return "'\(path)' exists and is \(kind), not a socket: refusing to replace it (remove it or choose another path)"
+        case .socketInUse(let path, let why): return "socket '\(path)' \(why): refusing to replace it"
+        case .unsafeDirectory(let path, let why): return "refusing to write in '\(path)': \(why)"
         }
     }
 }

@@ -1,10 +1,12 @@
-// The self-pipe every blocking wait also polls: written once by SIGTERM/SIGINT (or a call), never drained,
+// The self-pipe every blocking wait also polls: written once by SIGTERM/SIGINT/SIGHUP (or a call), never drained,
 // so it stays readable and wakes every poll in the daemon at once.
 import Foundation
 import Glibc
 
 /// The descriptor the signal handler writes to. Set once before the handlers are installed.
 nonisolated(unsafe) private var signalWakeFD: Int32 = -1
+/// The last stop signal received (written only by the handler; a word-sized store).
+nonisolated(unsafe) private var receivedSignal: Int32 = 0
 
 public final class ShutdownSignal: @unchecked Sendable {
     /// Becomes readable, for good, once shutdown is requested.
@@ -45,22 +47,37 @@ public final class ShutdownSignal: @unchecked Sendable {
         return poll(&pfd, 1, 0) == 1
     }
 
-    /// Ignores SIGPIPE (writes use MSG_NOSIGNAL as well) and makes SIGTERM and SIGINT trigger this signal.
-    /// The handler only writes one byte to the pipe (async-signal-safe).
+    /// The signals that stop the daemon gracefully. SIGHUP (a closed terminal, `systemctl kill -s HUP`, a
+    /// habit of "reload") stops it like SIGTERM: vtok has no configuration file to reload, and dying by the
+    /// default action would leave clients without END and the socket file behind.
+    public static let stopSignals: [Int32] = [SIGTERM, SIGINT, SIGHUP]
+
+    /// Ignores SIGPIPE (writes use MSG_NOSIGNAL as well) and makes SIGTERM, SIGINT and SIGHUP trigger this
+    /// signal. The handler only stores the number and writes one byte to the pipe (async-signal-safe).
     public func installHandlers() {
         signalWakeFD = writeFD
         signal(SIGPIPE, SIG_IGN)
         var action = sigaction()
-        action.__sigaction_handler.sa_handler = { _ in
+        action.__sigaction_handler.sa_handler = { number in
             var b: UInt8 = 1
             let saved = errno
+            receivedSignal = number
             _ = write(signalWakeFD, &b, 1)
             errno = saved
         }
         sigemptyset(&action.sa_mask)
         action.sa_flags = SA_RESTART
-        sigaction(SIGTERM, &action, nil)
-        sigaction(SIGINT, &action, nil)
+        for s in Self.stopSignals { sigaction(s, &action, nil) }
+    }
+
+    /// The signal that requested the stop (SIGTERM, SIGINT, SIGHUP), or nil for a call or none yet.
+    public var signalName: String? {
+        switch receivedSignal {
+        case SIGTERM: return "SIGTERM"
+        case SIGINT: return "SIGINT"
+        case SIGHUP: return "SIGHUP"
+        default: return nil
+        }
     }
 }
 

@@ -46,16 +46,24 @@ public struct SessionLimits: Sendable, Equatable {
     public var maxMediaSeconds: Double?
     /// Most bytes a client may send (tokenise on connect); beyond it the input is cut and the stream ends.
     public var maxInputBytes: Int?
-    /// Most wall-clock seconds a session may last; then it is stopped like at shutdown.
+    /// Most wall-clock seconds a session may last (nil: no limit); then its input is cut and the stream
+    /// ends with END(limitExceeded). Also bounds a client that reads its tokens back a byte at a time.
     public var maxSessionSeconds: Double?
+    /// Least input, in bytes per second over each `rateWindow` seconds from the connection on, a client must
+    /// send until it half-closes (nil: none). A slower client is cut: END(limitExceeded). Ends clients that
+    /// trickle a byte now and then to hold a session slot without tripping the idle timeout.
+    public var minInputRate: Double?
+    /// The window, in seconds, over which `minInputRate` is measured.
+    public var rateWindow: Double
     /// A client that sends nothing for this long, without having half-closed, is cut off.
     public var idleTimeout: Double
     /// A client that reads nothing for this long is disconnected (SO_SNDTIMEO).
     public var writeTimeout: Double
 
     public init(maxPixels: Int? = 3840 * 2160, maxFrames: Int? = nil, maxMediaSeconds: Double? = 3600,
-                maxInputBytes: Int? = 4 << 30, maxSessionSeconds: Double? = nil,
-                idleTimeout: Double = 30, writeTimeout: Double = 30) {
+                maxInputBytes: Int? = 4 << 30, maxSessionSeconds: Double? = Self.defaultMaxSessionSeconds,
+                idleTimeout: Double = 30, writeTimeout: Double = 30,
+                minInputRate: Double? = Self.defaultMinInputRate, rateWindow: Double = Self.defaultRateWindow) {
         self.maxPixels = maxPixels
         self.maxFrames = maxFrames
         self.maxMediaSeconds = maxMediaSeconds
@@ -63,5 +71,22 @@ public struct SessionLimits: Sendable, Equatable {
         self.maxSessionSeconds = maxSessionSeconds
         self.idleTimeout = idleTimeout
         self.writeTimeout = writeTimeout
+        self.minInputRate = minInputRate
+        self.rateWindow = rateWindow
+    }
+
+    /// Two hours of wall clock: an hour of media (the default --max-seconds) at well under real-time speed.
+    public static let defaultMaxSessionSeconds: Double = 7200
+    /// 256 bytes/s: far below any real video stream (a still H.264 picture in NUT at 25 fps is about 500 B/s,
+    /// MPEG-TS at least 4.7 kB/s), far above a trickle of a byte every few seconds.
+    public static let defaultMinInputRate: Double = 256
+    public static let defaultRateWindow: Double = 30
+
+    /// The first limit out of range, or nil.
+    func violation() -> String? {
+        if let m = maxSessionSeconds, !(m > 0) { return "--max-session-seconds must be positive" }
+        if let r = minInputRate, !(r > 0) { return "--min-input-rate must be positive" }
+        if !(rateWindow > 0) { return "--rate-window must be positive" }
+        return nil
     }
 }

@@ -11,16 +11,18 @@ final class TokeniseSession: @unchecked Sendable {
     let id: Int
     private let connection: Connection
     private let factory: any TokenSourceFactory
-    private let limits: SessionLimits
-    private let shutdown: ShutdownSignal
+    let limits: SessionLimits
+    let shutdown: ShutdownSignal
     private let metrics: Metrics
     private let logger: Logger
     private let sendLock = NSLock()
-    private var tracker = StreamTracker()       // guarded by sendLock
+    var tracker = StreamTracker()               // guarded by sendLock
     private var sealed = false                  // guarded by sendLock
     private var lastLatentTime: Double?
-    private var pump: InputPump?                // set once, before the pipeline runs
-    private let started = monotonicSeconds()
+    var pump: InputPump?                        // set once, before the pipeline runs
+    /// Set when a write to the client failed (write timeout, client gone); guarded by sendLock.
+    private var deliveryFailure: ServerError?
+    let started = monotonicSeconds()
 
     init(id: Int, connection: Connection, factory: any TokenSourceFactory, limits: SessionLimits,
          shutdown: ShutdownSignal, metrics: Metrics, logger: Logger) {
@@ -45,76 +47,75 @@ final class TokeniseSession: @unchecked Sendable {
             return
         }
         self.pump = pump
-        pump.start(maxBytes: limits.maxInputBytes, idleTimeout: limits.idleTimeout, shutdown: shutdown, metrics: metrics)
+        pump.start(rules: InputPump.Rules(limits: limits, started: started), shutdown: shutdown, metrics: metrics)
         let outcome: SourceOutcome
         do {
             let source = try factory.makeSource(input: .fileDescriptor(pump.readFD), limits: limits)
-            let deadline = limits.maxSessionSeconds.map { started + $0 }
+            let deadline = self.deadline
             let shutdown = self.shutdown
             outcome = source.run(emit: { bytes in try self.deliver(bytes) }, shouldStop: {
                 shutdown.isTriggered || deadline.map { monotonicSeconds() > $0 } ?? false
             })
         } catch {
-            outcome = pump.cause == .shutdown ? SourceOutcome(reason: .shutdown, message: "daemon shutting down")
-                : SourceOutcome(reason: .inputError, message: "cannot open the input: \(error)")
+            // The input ended before FFmpeg knew what it was: when the daemon cut it, say why (a silent client
+            // gets the idle message, not FFmpeg's "Invalid data").
+            outcome = cutOutcome(pump.cause) ?? SourceOutcome(reason: .inputError,
+                                                              message: Self.withPipeHint("cannot open the input: \(error)"))
         }
         finish(outcome: outcome, pump: pump)
     }
 
+    /// Monotonic time at which the session's wall-clock limit ends it.
+    var deadline: Double? { limits.maxSessionSeconds.map { started + $0 } }
+
     /// The pipeline's `emit`: writes whole packets to the client. A failed write ends the session quietly
-    /// (the pipeline sees the error and stops).
+    /// (the pipeline sees the error and stops); the failure is kept for the log and the metrics.
     private func deliver(_ bytes: [UInt8]) throws {
         sendLock.lock()
         defer { sendLock.unlock() }
         guard !sealed else { throw ServerError.peerClosed }
         let now = monotonicSeconds()
         var out = bytes
+        var ends = false
         for packet in tracker.split(bytes) {
             if packet.header.type == .tokens {
                 metrics.latent(frames: packet.frameCount, seconds: (lastLatentTime ?? started).distance(to: now))
                 lastLatentTime = now
-            } else if packet.header.type == .end, let truer = correctedEnd(packet) {
-                out = Array(out.dropLast(packet.bytes.count)) + truer
+            } else if packet.header.type == .end {
+                ends = true
+                if let truer = correctedEnd(packet) { out = Array(out.dropLast(packet.bytes.count)) + truer }
             }
         }
-        try connection.sendAll(out)
-        metrics.output(bytes: out.count)
-    }
-
-    /// The pipeline only sees its input end; when the daemon cut it (byte limit, stalled client, shutdown),
-    /// END should say so. Returns a replacement END (same sequence and counts) or nil to keep the pipeline's.
-    private func correctedEnd(_ end: EmittedPacket) -> [UInt8]? {
-        guard let cut = pump?.cause, end.bytes.count > StreamFormat.packetHeaderSize + 16 else { return nil }
-        let said = EndReason(code: end.bytes[StreamFormat.packetHeaderSize + 16])
-        guard said == .endOfInput || said == .inputError else { return nil }
-        let reason: EndReason, message: String
-        switch cut {
-        case .byteLimit:
-            reason = .limitExceeded
-            message = "input byte limit of \(limits.maxInputBytes ?? 0) bytes reached"
-        case .stalled:
-            reason = .inputError
-            message = "no input for \(limits.idleTimeout) s"
-        case .shutdown:
-            reason = .shutdown
-            message = "daemon shutting down"
-        case .endOfInput, .readError, .pipelineDone:
-            return nil
+        // Each write must be taken within the write timeout (a client reading a byte at a time is cut), and
+        // before the session's time is up; END gets its own allowance even then (it says so).
+        var by = now + limits.writeTimeout
+        var late = ServerError.writeTimedOut
+        if !ends, let deadline, deadline < by { (by, late) = (deadline, .sessionTimeLimit) }
+        do throws(ServerError) {
+            try connection.sendAll(out, deadline: by, pastDeadline: late)
+        } catch {
+            deliveryFailure = error
+            throw error
         }
-        return EndPacket.encode(sequence: end.header.sequence, framesIn: tracker.framesIn,
-                                latentFramesOut: tracker.latentFramesOut, reason: reason, message: message)
+        metrics.output(bytes: out.count)
     }
 
     /// Ends the stream with the daemon's own END if the pipeline did not write one (it could not open the
     /// input, or it was cut off), then closes. Called by the session itself, or by the server when the
-    /// shutdown grace time has passed (`reason` shutdown).
+    /// shutdown grace time has passed (`reason` shutdown). After a write timeout it does not wait again.
     func seal(reason: EndReason, message: String) {
         sendLock.lock()
         defer { sendLock.unlock() }
         guard !sealed else { return }
         sealed = true
         if !tracker.ended {
-            try? connection.sendAll(tracker.endPacket(reason: reason, message: message))
+            let end = tracker.endPacket(reason: reason, message: message)
+            // The END gets its own short allowance even when the session's time is up; after a write timeout
+            // or a vanished client there is nobody to read it.
+            switch deliveryFailure {
+            case nil, .sessionTimeLimit?: try? connection.sendAll(end, deadline: monotonicSeconds() + limits.writeTimeout)
+            default: break
+            }
         }
         connection.shutdownBoth()
     }
@@ -123,6 +124,13 @@ final class TokeniseSession: @unchecked Sendable {
     func disconnect() { connection.shutdownBoth() }
 
     private func finish(outcome: SourceOutcome, pump: InputPump?) {
+        var outcome = outcome
+        sendLock.lock()
+        let failure = deliveryFailure
+        sendLock.unlock()
+        if let failure { outcome = Self.deliveryOutcome(failure, limits: limits) }
+        // A pipeline that failed before its first frame wrote no END: the daemon's says what to send instead.
+        if outcome.reason == .inputError, tracker.framesIn == 0 { outcome.message = Self.withPipeHint(outcome.message) }
         seal(reason: outcome.reason, message: outcome.message)
         if let pump {
             close(pump.readFD)
@@ -130,14 +138,14 @@ final class TokeniseSession: @unchecked Sendable {
         }
         connection.close()
         let cut = pump?.cause
-        let reason = cut == .byteLimit ? "limitExceeded" : cut == .stalled ? "stalled" : "\(outcome.reason)"
+        let label = Self.metricsLabel(cut: cut, delivery: failure, reason: outcome.reason)
         switch outcome.reason {
         case .inputError, .encoderError: metrics.error()
-        default: break
+        default: if failure == .writeTimedOut { metrics.error() }
         }
-        metrics.sessionEnded(reason: reason)
+        metrics.sessionEnded(reason: label)
         logger.info("session ended", metadata: [
-            "reason": "\(outcome.reason)", "input": "\(cut?.rawValue ?? "-")", "bytes_in": "\(pump?.byteCount ?? 0)",
+            "reason": "\(label)", "input": "\(cut?.rawValue ?? "-")", "bytes_in": "\(pump?.byteCount ?? 0)",
             "frames": "\(tracker.framesIn)", "latents": "\(tracker.latentFramesOut)",
             "message": "\(outcome.message)"])
     }

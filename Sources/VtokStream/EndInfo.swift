@@ -3,6 +3,8 @@
 /// Why a stream ended (§4.3). Unknown codes from newer writers are kept as `.other(code)`.
 public enum EndReason: Hashable, Sendable, CustomStringConvertible {
     case endOfInput, inputError, limitExceeded, shutdown, sourceChanged, encoderError
+    /// 6 (1.x addition): a local writer was interrupted by SIGINT or SIGTERM (§4.3).
+    case interrupted
     case other(UInt8)
 
     public init(code: UInt8) {
@@ -13,6 +15,7 @@ public enum EndReason: Hashable, Sendable, CustomStringConvertible {
         case 3: self = .shutdown
         case 4: self = .sourceChanged
         case 5: self = .encoderError
+        case 6: self = .interrupted
         default: self = .other(code)
         }
     }
@@ -25,6 +28,7 @@ public enum EndReason: Hashable, Sendable, CustomStringConvertible {
         case .shutdown: return 3
         case .sourceChanged: return 4
         case .encoderError: return 5
+        case .interrupted: return 6
         case .other(let c): return c
         }
     }
@@ -37,6 +41,7 @@ public enum EndReason: Hashable, Sendable, CustomStringConvertible {
         case .shutdown: return "shutdown"
         case .sourceChanged: return "sourceChanged"
         case .encoderError: return "encoderError"
+        case .interrupted: return "interrupted"
         case .other(let c): return "reason \(c)"
         }
     }

@@ -1,11 +1,11 @@
 // Constants of the token stream format: docs/token-stream.md, the only source of truth for these numbers.
 
-/// The fixed numbers of the vtok token stream, version 1.0 (docs/token-stream.md).
+/// The fixed numbers of the vtok token stream, version 1.1 (docs/token-stream.md).
 public enum StreamFormat {
     /// The major version this implementation reads and writes (§7).
     public static let versionMajor: UInt16 = 1
-    /// The minor version this implementation writes (§7).
-    public static let versionMinor: UInt16 = 0
+    /// The minor version this implementation writes (§7). 1.1 adds the HEADER's encoder_sha256 (§4.1).
+    public static let versionMinor: UInt16 = 1
 
     /// Packet sync bytes, `0x8A` then ASCII `VTK` (§3).
     public static let sync: [UInt8] = [0x8A, 0x56, 0x54, 0x4B]

@@ -31,11 +31,13 @@ extension StreamHeader {
         out.append(UInt8(name.count))
         for l in levels { out.appendLE(UInt16(l)) }
         out.append(contentsOf: name)
+        out.append(contentsOf: encoderSHA256 ?? [UInt8](repeating: 0, count: 32))      // 1.1
         return out
     }
 
     /// Reads a HEADER payload (§4.1, §6.3). Throws `unsupportedVersion` for another major version and
-    /// `malformed` for anything else that breaks §4.1. Bytes after the model name are ignored (§7).
+    /// `malformed` for anything else that breaks §4.1. From version 1.1, the 32 bytes after the model name are
+    /// encoder_sha256 (absent in 1.0: nil); bytes after the fields of the version read are ignored (§7).
     static func decode(payload: ArraySlice<UInt8>) throws(StreamError) -> StreamHeader {
         let type = PacketType.header.rawValue
         var c = ByteCursor(payload, packetType: type)
@@ -62,9 +64,12 @@ extension StreamHeader {
         let nameLength = Int(try c.read(UInt8.self, "model_name_length"))
         let levels = try c.readArray(UInt16.self, levelCount, "levels").map(Int.init)
         let name = try c.readUTF8(nameLength, "model_name")
+        // 1.1 defines encoder_sha256: a 1.1 header without it is malformed (§4), as the Python reader says too.
+        var encoder: [UInt8]? = minor >= 1 ? try c.readBytes(32, "encoder_sha256") : nil
+        if encoder?.contains(where: { $0 != 0 }) == false { encoder = nil }         // all zero: unknown
 
         var header = StreamHeader(
-            modelName: name, weightsSHA256: sha, levels: levels, temporalFactor: temporal, spatialFactor: spatial,
+            modelName: name, weightsSHA256: sha, encoderSHA256: encoder, levels: levels, temporalFactor: temporal, spatialFactor: spatial,
             latentHeight: h, latentWidth: w, sourceSize: source, frameRate: rate, timeBase: base,
             streamID: streamID, flags: flags, segment: segment)
         header.versionMajor = major

@@ -43,6 +43,10 @@ public struct StreamHeader: Equatable, Sendable {
     public var modelName: String
     /// SHA-256 of the weights file, 32 raw bytes (all zero if unknown).
     public var weightsSHA256: [UInt8]
+    /// The encoder identity behind the tokens, 32 raw bytes (version 1.1, §4.1); nil when unknown (a 1.0 header,
+    /// or all zero on the wire; a nil is written as zeros). Decides which decoders can read the stream
+    /// (docs/model.md, "Encoder identity").
+    public var encoderSHA256: [UInt8]?
     /// FSQ levels, one per latent channel, e.g. `[8, 8, 8, 5, 5, 5]`.
     public var levels: [Int]
     /// `T`: source frames per latent frame after the first (§4.2).
@@ -59,11 +63,12 @@ public struct StreamHeader: Equatable, Sendable {
     /// Seconds per pts tick of every pts in the stream.
     public var timeBase: Rational
 
-    public init(modelName: String, weightsSHA256: [UInt8], levels: [Int], temporalFactor: Int,
-                spatialFactor: Int, latentHeight: Int, latentWidth: Int, sourceSize: Size,
+    public init(modelName: String, weightsSHA256: [UInt8], encoderSHA256: [UInt8]? = nil, levels: [Int],
+                temporalFactor: Int, spatialFactor: Int, latentHeight: Int, latentWidth: Int, sourceSize: Size,
                 frameRate: Rational, timeBase: Rational, streamID: [UInt8], flags: Flags = [], segment: Int = 0) {
         self.modelName = modelName
         self.weightsSHA256 = weightsSHA256
+        self.encoderSHA256 = encoderSHA256
         self.levels = levels
         self.temporalFactor = temporalFactor
         self.spatialFactor = spatialFactor
@@ -108,6 +113,7 @@ public struct StreamHeader: Equatable, Sendable {
         let u32 = 0...Int(UInt32.max)
         if streamID.count != 16 { return "stream id must be 16 bytes, not \(streamID.count)" }
         if weightsSHA256.count != 32 { return "weights sha256 must be 32 bytes, not \(weightsSHA256.count)" }
+        if let e = encoderSHA256, e.count != 32 { return "encoder sha256 must be 32 bytes, not \(e.count)" }
         if !u32.contains(segment) { return "segment \(segment) out of range" }
         if levels.isEmpty || levels.count > StreamFormat.maxLevelCount { return "1...16 FSQ levels, not \(levels.count)" }
         if let bad = levels.first(where: { !(2...65_535).contains($0) }) { return "FSQ level \(bad) not in 2...65535" }

@@ -38,9 +38,6 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Seconds for each of encode and decode.")
     var seconds: Double = 5
 
-    @Option(help: "Engine threads (default: the number of cores).")
-    var threads: Int?
-
     @Flag(help: "Also run training/bench_reference.py (PyTorch fp32) with .venv/bin/python and print the ratio.")
     var reference = false
 
@@ -54,7 +51,7 @@ struct BenchCommand: ParsableCommand {
         let weights = try modelOptions.load()
         let r: BenchmarkResult
         do {
-            r = try Benchmark.run(model: weights, width: width, height: height, seconds: seconds, threads: threads,
+            r = try Benchmark.run(model: weights, width: width, height: height, seconds: seconds, threads: modelOptions.threads,
                                   backend: modelOptions.backend)
         } catch {
             throw CLIError("cannot benchmark at \(width)x\(height): \(error)")
@@ -62,16 +59,7 @@ struct BenchCommand: ParsableCommand {
         let ref = reference ? try runReference(width: width, height: height, threads: r.threads) : nil
 
         if json {
-            var obj = try JSONSerialization.jsonObject(with: JSONEncoder().encode(r)) as? [String: Any] ?? [:]
-            obj["openblasCore"] = Gemm.openBLASCore
-            if let better = Gemm.preferredOpenBLASCore { obj["openblasCoreAvailable"] = better }
-            if let ref {
-                obj["reference"] = ref
-                obj["encodeSpeedup"] = r.encodeFPS / ref.encode
-                obj["decodeSpeedup"] = r.decodeFPS / ref.decode
-            }
-            let data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            print(try JSONOutput.render(benchJSON(r, reference: ref)))
             return
         }
         print("\(r.model) at \(width)x\(height), \(r.threads) threads, \(r.backendLibrary) (\(r.kernels.joined(separator: ", ")))")
@@ -94,6 +82,24 @@ struct BenchCommand: ParsableCommand {
             print(String(format: "pytorch reference: encode %.1f fps, decode %.1f fps -> vtok is %.2fx / %.2fx",
                          ref.encode, ref.decode, r.encodeFPS / ref.encode, r.decodeFPS / ref.decode))
         }
+    }
+
+    /// The result as JSON: snake_case keys (BenchmarkResult's camelCase names converted), the reference as an
+    /// object, the speed-ups next to it.
+    func benchJSON(_ r: BenchmarkResult, reference ref: (encode: Double, decode: Double)?) throws -> [String: Any] {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        var obj = try JSONSerialization.jsonObject(with: encoder.encode(r)) as? [String: Any] ?? [:]
+        for (k, v) in obj where ["inf", "-inf", "nan"].contains(v as? String) { obj[k] = NSNull() }
+        obj["openblas_core"] = Gemm.openBLASCore
+        if let better = Gemm.preferredOpenBLASCore { obj["openblas_core_available"] = better }
+        if let ref {
+            obj["reference"] = ["encode_fps": ref.encode, "decode_fps": ref.decode]
+            obj["encode_speedup"] = ref.encode > 0 ? r.encodeFPS / ref.encode : NSNull()
+            obj["decode_speedup"] = ref.decode > 0 ? r.decodeFPS / ref.decode : NSNull()
+        }
+        return obj
     }
 
     private struct Reference: Decodable {

@@ -51,6 +51,13 @@ final class ByteSource {
         }
     }
 
+    /// The size of a regular file (for progress); nil for pipes, terminals and devices.
+    var fileSize: Int? {
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0 else { return nil }
+        return Int(st.st_size)
+    }
+
     /// Fills `buffer` from the start; returns the byte count, 0 at the end.
     func read(into buffer: inout [UInt8]) throws -> Int {
         while true {

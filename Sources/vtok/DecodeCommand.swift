@@ -7,7 +7,7 @@ import VtokPipeline
 struct DecodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "decode",
-        abstract: "Turn a token stream back into video (.mp4, .mkv, .y4m, .nut, or '-' for a pipe).",
+        abstract: "Turn a token stream back into video (.mp4, .mkv, .y4m, .nut, .png, .jpg, or '-' for a pipe).",
         discussion: """
             The output format follows the file extension, as in FFmpeg. mp4 uses H.264 (libx264) when present,
             MPEG-4 part 2 otherwise. '-o -' writes NUT to stdout, which plays live:
@@ -15,11 +15,19 @@ struct DecodeCommand: ParsableCommand {
               vtok encode /dev/video0 | vtok decode - -o - | ffplay -
             The video has exactly as many frames, with the same timestamps, as the encoded input.
 
-            Exit status: 0 when the stream was decoded up to its END with every frame END counts; 1 when the input
-            is not a token stream or holds no video, is truncated or lost frames to corruption (the frames that
-            arrived are written, and a failure mid-stream still closes the video), declares frames over
-            --max-pixels, was made by another model, or the video cannot be written. A stream whose frame size
-            changes mid-stream (a new segment) decodes into one video at the first segment's size.
+            The video has the source's size (recorded in the stream header; FFmpeg scales the model's frames,
+            bicubic) unless --size model or --size WxH. A 1-frame stream decodes to a picture (.png, .jpg);
+            a numbered pattern writes one picture per frame:
+              vtok decode photo.vtok -o photo.png
+              vtok decode clip.vtok -o frames/out_%04d.png
+            A stream whose frame size changes mid-stream (a new segment) decodes into one video: every segment is
+            scaled to the first segment's model size, then to the output size.
+
+            Exit status: 0 when the stream was decoded up to its END with every frame END counts (corrupt packets
+            are skipped and reported on stderr); 1 when the input is not a token stream or holds no video, is
+            truncated or lost frames to corruption (the frames that arrived are written, and a failure mid-stream
+            still closes the video), declares frames over --max-pixels, or was made by another model; 2 when the
+            video cannot be written; 64 usage.
             """)
 
     @Argument(help: "Token stream ('-' for stdin).")
@@ -43,6 +51,13 @@ struct DecodeCommand: ParsableCommand {
     @Option(help: "Refuse a stream whose frames are larger than this many pixels (checked before allocating).")
     var maxPixels: Int = 3840 * 2160
 
+    @Option(help: ArgumentHelp("Output size: source (the size recorded in the stream, default), model (no scaling), or WxH.",
+                               valueName: "source|model|WxH"))
+    var size: String = "source"
+
+    @Flag(name: .shortAndLong, help: "No progress line on a terminal.")
+    var quiet = false
+
     @OptionGroup var modelOptions: ModelOptions
 
     func run() throws {
@@ -56,30 +71,43 @@ struct DecodeCommand: ParsableCommand {
             Terminal.error("\(error)")
             throw ExitCode(ExitCodes.failure)
         }
+        guard let outputSize = DecodeSize(argument: size) else {
+            throw ValidationError("--size must be source, model or WxH, got '\(size)'")
+        }
         let pipeline = DecodePipeline(model: model, output: .path(output),
                                       writerOptions: MediaWriterOptions(format: format, codec: codec))
         pipeline.preferContinuous = continuous
         pipeline.allowModelMismatch = ignoreModelMismatch
         pipeline.maxPixels = maxPixels
+        pipeline.outputSize = outputSize
+        let meter = ProgressMeter("decode", quiet: quiet)
+        meter.estimated = true
+        let fileBytes = source.fileSize
+        pipeline.progress = { p in
+            if let fileBytes { meter.total = p.expectedFrames(fileBytes: fileBytes) }   // an estimate: "~" in the line
+            meter.update(p.framesOut)
+        }
         let summary = pipeline.run(read: { try source.read(into: &$0) })
+        meter.finish()
         if summary.latentsIn == 0, case .stream(.missingHeader)? = summary.failure {
             // Nothing to decode: say what the input was rather than list the bytes skipped looking for a header.
-            if let end = summary.end {
-                Terminal.error("\(input): the stream holds no video (END \(end.reason)"
-                               + (end.message.isEmpty ? ")" : ": \(end.message))"))
-            } else {
-                Terminal.error("\(input): not a vtok token stream (no header found)")
-            }
+            Terminal.error(UserMessage.noVideo(input: input, end: summary.end.map { ("\($0.reason)", $0.message) }))
             throw ExitCode(ExitCodes.failure)
         }
         // One line: the failure, with the damage that came before it; or the damage alone as a note (exit 0).
         let damage = summary.corruptBytes > 0 || summary.missingPackets > 0
             ? "\(summary.corruptBytes) corrupt bytes skipped, \(summary.missingPackets) packets missing" : nil
+        if let failure = summary.failure {
+            Terminal.error(UserMessage.decoding(failure, input: input, output: output) + (damage.map { " (\($0))" } ?? ""))
+            switch failure {
+            case .media, .output: throw ExitCode(ExitCodes.outputFailure)
+            default: throw ExitCode(ExitCodes.failure)
+            }
+        }
         func fail(_ message: String) throws -> Never {
             Terminal.error("\(input): \(message)" + (damage.map { " (\($0))" } ?? ""))
             throw ExitCode(ExitCodes.failure)
         }
-        if let failure = summary.failure { try fail("\(failure)") }
         if summary.truncated { try fail("token stream truncated (no END packet); \(summary.framesOut) frames written") }
         if let shortfall = summary.shortfall { try fail("\(shortfall); \(summary.framesOut) frames written") }
         if let damage { Terminal.note("\(input): \(damage)") }

@@ -26,6 +26,32 @@ enum DefaultModel {
     }
 
     static func path() -> String? {
-        candidates().first { FileManager.default.isReadableFile(atPath: $0) }
+        try? resolve(explicit: nil).get()
+    }
+
+    /// The weights to load: `explicit` (--model) or $VTOK_MODEL exactly as given, which must exist (a typo is
+    /// an error, never a silent fall back to another model); else the first readable default candidate.
+    static func resolve(explicit: String?,
+                        environment: [String: String] = ProcessInfo.processInfo.environment) -> Result<String, CLIError> {
+        let fm = FileManager.default
+        if let explicit {
+            guard fm.isReadableFile(atPath: explicit) else {
+                return .failure(CLIError("cannot load model '\(explicit)': \(fm.fileExists(atPath: explicit) ? "it cannot be read" : "no such file"): "
+                                         + "pass --model PATH to a .safetensors weights file, or leave it out for the released model"))
+            }
+            return .success(explicit)
+        }
+        if let env = environment["VTOK_MODEL"], !env.isEmpty {
+            guard fm.isReadableFile(atPath: env) else {
+                return .failure(CLIError("cannot load model '\(env)' named by VTOK_MODEL: \(fm.fileExists(atPath: env) ? "it cannot be read" : "no such file"): "
+                                         + "correct VTOK_MODEL, or unset it for the released model"))
+            }
+            return .success(env)
+        }
+        let list = candidates().filter { $0 != environment["VTOK_MODEL"] }
+        guard let found = list.first(where: { fm.isReadableFile(atPath: $0) }) else {
+            return .failure(CLIError("no model found: pass --model PATH or set VTOK_MODEL (looked in \(list.joined(separator: ", ")))"))
+        }
+        return .success(found)
     }
 }

@@ -16,15 +16,26 @@ struct EncodeCommand: ParsableCommand {
               vtok encode samples/sample.mp4 -o sample.vtok
               ffmpeg -re -i clip.mkv -f nut - | vtok encode - | python3 consumer.py
               vtok encode /dev/video0 --size 320x240 --max-seconds 10 -o cam.vtok
+              vtok encode clips/ --size 256x256 -o tokens/ --resume
+              vtok encode --manifest list.jsonl -o tokens/ --shard 3/8
+
+            A batch (several inputs, a folder, --manifest) writes DIR/<name>.vtok for each input, under a temporary
+            name until its END is written, --jobs inputs at once; failures are recorded and skipped; one JSON line
+            per input goes to DIR/results.jsonl (docs/datasets.md). It exits 1 if an input failed, 130 if interrupted.
 
             Exit status: 0 when the input was read to its end (or to a limit) without damage; 1 when the input
             is damaged or truncated (everything that decodes is tokenised and the stream still ends with END; one
             'vtok:' line says what was wrong), cannot be opened, holds no video frame, or changes frame size
-            under --on-size-change fail; 2 when the output cannot be written.
+            under --on-size-change fail; 2 when the output cannot be written; 64 usage; 130 (SIGINT) or 143
+            (SIGTERM) when interrupted: the stream then ends at a whole latent frame with END reason 'interrupted'.
+
+            Pictures and numbered sequences are inputs too (FFmpeg's image2): vtok encode photo.png -o photo.vtok,
+            vtok encode frames/in_%04d.png -o clip.vtok (25 fps unless the demuxer is told otherwise).
             """)
 
-    @Argument(help: "Input: a path, '-' for stdin, a device or a URL.")
-    var input: String = "-"
+    @Argument(help: "Input: a path, '-' for stdin, a device or a URL. Several inputs or a folder: a batch (-o DIR/).")
+    var inputs: [String] = []
+    var input: String { inputs.first ?? "-" }
 
     @Option(name: .shortAndLong, help: "Output token stream ('-' for stdout).")
     var output: String = "-"
@@ -38,7 +49,11 @@ struct EncodeCommand: ParsableCommand {
     @Flag(help: "At the end, print frame rate and per-latent latency (last frame in -> packet out) on stderr.")
     var stats = false
 
+    @Flag(name: .shortAndLong, help: "No progress line on a terminal.")
+    var quiet = false
+
     @OptionGroup var media: MediaOptions
+    @OptionGroup(title: "Batch (several inputs, a folder or --manifest, into -o DIR/)") var batch: BatchOptions
     @OptionGroup var modelOptions: ModelOptions
 
     func run() throws {
@@ -47,16 +62,18 @@ struct EncodeCommand: ParsableCommand {
     }
 
     private func execute() -> Int32 {
+        if isBatch { return executeBatch() }
         if output == "-", isatty(1) != 0 {
             Terminal.error("refusing to write a binary token stream to a terminal: use -o FILE or a pipe")
             return ExitCodes.outputFailure
         }
+        let interrupt = EncodeInterrupt()
         do {
             let model = try modelOptions.load()
             let options = try media.encodeOptions(model: model, continuous: continuous, headerRepeat: headerRepeat)
             let pipeline: EncodePipeline
             do { pipeline = try EncodePipeline(input: .path(input), options: options) } catch {
-                Terminal.error("\(input): \(error)")
+                Terminal.error(UserMessage.encoding(error, input: input))
                 return ExitCodes.failure
             }
             let sink: ByteSink
@@ -64,15 +81,22 @@ struct EncodeCommand: ParsableCommand {
                 Terminal.error("\(error)")
                 return ExitCodes.outputFailure
             }
+            interrupt.attach(fd: sink.fd)
             let start = Date()
             var latencies: [Double] = []
-            let summary = pipeline.run(emit: { try sink.write($0) }, progress: { p in
+            let meter = ProgressMeter("encode", total: media.maxFrames.map { m in min(m, pipeline.mediaInfo.expectedFrames ?? m) }
+                                      ?? pipeline.mediaInfo.expectedFrames, quiet: quiet)
+            let summary = pipeline.run(emit: { bytes in try interrupt.emit(bytes) { try sink.write($0) } },
+                                       shouldStop: { interrupt.isRequested }, progress: { p in
                 if stats { latencies.append(p.latencySeconds) }
-                let secs = Date().timeIntervalSince(start)
-                Terminal.progress(String(format: "frames %d  latents %d  %.1f fps", p.framesIn, p.latentsOut,
-                                         Double(p.framesIn) / max(secs, 1e-6)))
+                meter.update(p.framesIn, extra: "\(p.latentsOut) latent frames")
             })
-            Terminal.endProgress()
+            meter.finish()
+            interrupt.finish()
+            if interrupt.endedByInterrupt, let signal = interrupt.signal {
+                Terminal.error("interrupted by \(EncodeInterrupt.name(signal)): stream ended with END(interrupted) after \(summary.framesIn) frames")
+                return EncodeInterrupt.exitStatus(signal)
+            }
             if stats { printStats(latencies, frames: summary.framesIn, seconds: Date().timeIntervalSince(start)) }
             let d = summary.mediaDiagnostics
             let ffmpeg = FFmpegProblems.shared.summary()
@@ -89,7 +113,7 @@ struct EncodeCommand: ParsableCommand {
                     Terminal.error(failure.description)
                     return ExitCodes.outputFailure
                 }
-                Terminal.error("\(input): \(failure)")
+                Terminal.error(UserMessage.encoding(failure, input: input))
                 return ExitCodes.failure
             }
             if summary.reason == .sourceChanged {                // --on-size-change fail: the user asked for a failure

@@ -48,20 +48,18 @@ struct InfoCommand: ParsableCommand {
         }
         stats.truncated = stats.end == nil && reader.finish() != nil
         guard stats.header != nil else {
-            Terminal.error("\(input): not a vtok token stream (no header found)")
+            Terminal.error(UserMessage.noVideo(input: input, end: stats.end.map { ("\($0.reason)", $0.message) }))
             throw ExitCode(ExitCodes.failure)
         }
         if json {
-            let data = try JSONSerialization.data(withJSONObject: stats.json(), options: [.prettyPrinted, .sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            print(try JSONOutput.render(stats.json()))
         } else {
             print(text(stats))
         }
         if let plot {
-            let png = UsagePlot.render(counts: stats.counts)
-            guard FileManager.default.createFile(atPath: plot, contents: Data(png)) else {
-                Terminal.error("cannot write \(plot)")
-                throw ExitCode(ExitCodes.outputFailure)
+            do { try Plot.usage(counts: stats.counts, title: input).write(to: plot) } catch let e as ToolError {
+                Terminal.error(e.description)
+                throw ExitCode(e.exitCode)
             }
         }
         if let damage = stats.damage {
@@ -74,7 +72,8 @@ struct InfoCommand: ParsableCommand {
         guard let h = s.header else { return "" }
         let sha = h.weightsSHA256.map { String(format: "%02x", $0) }.joined()
         var lines = [
-            "model        \(h.modelName)  sha256 \(sha.prefix(16))...",
+            "model        \(h.modelName)  sha256 \(sha.prefix(16))..."
+                + (h.encoderSHA256.map { "  encoder " + $0.prefix(8).map { String(format: "%02x", $0) }.joined() + "..." } ?? ""),
             "format       vtok token stream \(h.versionMajor).\(h.versionMinor), \(s.segments) segment(s)",
             "codes        FSQ levels \(h.levels.map(String.init).joined(separator: ",")) = \(h.vocabularySize), 16 bits per token",
             "grid         \(h.latentHeight)x\(h.latentWidth) tokens per latent frame, factors \(h.temporalFactor)x\(h.spatialFactor)x\(h.spatialFactor)",

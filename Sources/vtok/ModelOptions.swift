@@ -1,4 +1,4 @@
-// --model and --backend, shared by every command that loads weights.
+// --model, --backend, --threads and --conv, shared by every command that loads weights.
 import ArgumentParser
 import VtokEngine
 
@@ -11,8 +11,22 @@ struct ModelOptions: ParsableArguments {
                                             valueName: "library"))
     var backend: ComputeBackend = .onednn
 
-    /// Loads the weights and selects the compute library for the sessions this command creates.
+    @Option(name: .long, help: ArgumentHelp("Engine threads (default: the cores this process may use).",
+                                            valueName: "n"))
+    var threads: Int?
+
+    @Option(name: .long, help: ArgumentHelp("3x3 convolutions: auto (Winograd F(2x2,3x3) for wide layers), direct, or winograd.",
+                                            valueName: "algorithm"))
+    var conv: ConvAlgorithm = .auto
+
+    /// Loads the weights and selects the compute library, threads and algorithm for the sessions this command
+    /// creates.
     func load() throws -> VtokModel {
+        if let threads {
+            guard (1...256).contains(threads) else { throw CLIError("--threads must be between 1 and 256, not \(threads)") }
+            Compute.setThreads(threads)
+        }
+        Compute.setConvAlgorithm(conv)
         Compute.setBackend(backend)
         do {
             try Compute.verify(backend)
@@ -23,15 +37,14 @@ struct ModelOptions: ParsableArguments {
                            + "run time, which a W^X policy (systemd's MemoryDenyWriteExecute=yes) forbids: allow it, "
                            + "or pass --backend openblas")
         }
-        guard let path = model ?? DefaultModel.path() else {
-            throw CLIError("no model found: pass --model PATH or set VTOK_MODEL (looked in \(DefaultModel.candidates().joined(separator: ", ")))")
-        }
+        let path = try DefaultModel.resolve(explicit: model).get()
         do {
             return try VtokModel(path: path)
         } catch {
-            throw CLIError("cannot load model '\(path)': \(error)")
+            throw CLIError("cannot load model '\(path)': \(UserMessage.weights(error))")
         }
     }
 }
 
 extension ComputeBackend: ExpressibleByArgument {}
+extension ConvAlgorithm: ExpressibleByArgument {}

@@ -10,7 +10,7 @@ struct ServeCommand: ParsableCommand {
         commandName: "serve",
         abstract: "Run the tokeniser daemon on a Unix socket (or the sockets systemd passes).",
         discussion: """
-            Without --source, each connection is a session: write media into it and read the token stream back on the same connection until END (shutdown(SHUT_WR) after sending is fine). With --source, the source is tokenised once and every client receives the header, then the live packets. Beyond --max-sessions a client gets a lone END packet (reason limitExceeded, message "busy: ..."). SIGTERM: stop accepting, finish the current latent frame, END(shutdown) to every client, exit 0. Sockets passed by systemd (vtok.socket) are used automatically. See docs/operations.md.
+            Without --source, each connection is a session: write media into it and read the token stream back on the same connection until END (shutdown(SHUT_WR) after sending is fine). With --source, the source is tokenised once and every client receives the header, then the live packets. Beyond --max-sessions a client gets a lone END packet (reason limitExceeded, message "busy: ..."). SIGTERM, SIGINT or SIGHUP: stop accepting, finish the current latent frame, END(shutdown) to every client, exit 0. Sockets passed by systemd (vtok.socket) are used automatically. See docs/operations.md.
 
             Examples:
               vtok serve --socket /tmp/vtok.sock
@@ -23,10 +23,10 @@ struct ServeCommand: ParsableCommand {
                                valueName: "path"))
     var socket: String?
 
-    @Option(help: ArgumentHelp("Permissions of the socket file, octal.", valueName: "mode"))
-    var socketMode: String = "0660"
+    @Option(help: ArgumentHelp("Permissions of the socket file, octal (default 0660; not with '@name').", valueName: "mode"))
+    var socketMode: String?
 
-    @Option(help: ArgumentHelp("Group of the socket file (name or number).", valueName: "group"))
+    @Option(help: ArgumentHelp("Group of the socket file, name or number (not with '@name').", valueName: "group"))
     var socketGroup: String?
 
     @Option(help: ArgumentHelp("Tokenise this device, file or URL once and broadcast it to every client.",
@@ -39,8 +39,14 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Most media bytes one session may send.")
     var maxInputBytes: Int = 4 << 30
 
-    @Option(help: "Most wall-clock seconds one session may last.")
-    var maxSessionSeconds: Double?
+    @Option(help: "Most wall-clock seconds one session may last; then END(limitExceeded). 0: no limit.")
+    var maxSessionSeconds: Double = SessionLimits.defaultMaxSessionSeconds
+
+    @Option(help: ArgumentHelp("Cut a session whose client sends fewer bytes per second than this, over each --rate-window of waiting for it, before it half-closes. 0: no minimum.", valueName: "bytes/s"))
+    var minInputRate: Double = SessionLimits.defaultMinInputRate
+
+    @Option(help: "Seconds over which --min-input-rate is measured.")
+    var rateWindow: Double = SessionLimits.defaultRateWindow
 
     @Option(help: "Cut a session whose client sends nothing for this many seconds (without having half-closed).")
     var idleTimeout: Double = 30
@@ -82,7 +88,14 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         guard let level = Logger.Level(rawValue: logLevel) else { throw CLIError("--log-level: unknown level '\(logLevel)'") }
-        guard let mode = UInt32(socketMode, radix: 8) else { throw CLIError("--socket-mode must be octal, e.g. 0660") }
+        var mode: UInt32?
+        if let socketMode {
+            guard let m = UInt32(socketMode, radix: 8) else { throw CLIError("--socket-mode must be octal, e.g. 0660") }
+            mode = m
+        }
+        guard maxSessionSeconds >= 0, minInputRate >= 0 else {
+            throw CLIError("--max-session-seconds and --min-input-rate must be 0 (off) or positive")
+        }
         LoggingSystem.bootstrap { JournalLogHandler(label: $0, level: level) }
         var logger = Logger(label: "vtok")
         logger.logLevel = level
@@ -99,8 +112,9 @@ struct ServeCommand: ParsableCommand {
         config.maxSessions = maxSessions
         config.limits = SessionLimits(maxPixels: media.maxPixels, maxFrames: media.maxFrames,
                                       maxMediaSeconds: media.maxSeconds, maxInputBytes: maxInputBytes,
-                                      maxSessionSeconds: maxSessionSeconds, idleTimeout: idleTimeout,
-                                      writeTimeout: writeTimeout)
+                                      maxSessionSeconds: maxSessionSeconds > 0 ? maxSessionSeconds : nil,
+                                      idleTimeout: idleTimeout, writeTimeout: writeTimeout,
+                                      minInputRate: minInputRate > 0 ? minInputRate : nil, rateWindow: rateWindow)
         config.clientQueuePackets = clientQueue
         config.stopGrace = stopGrace
         config.metricsSocketPath = metricsSocket

@@ -77,6 +77,7 @@ struct StreamStats {
         if let h = header {
             let bits = Double(h.levels.count) > 0 ? log2(Double(h.vocabularySize)).rounded(.up) : 0
             o["header"] = ["model": h.modelName, "weights_sha256": h.weightsSHA256.map { String(format: "%02x", $0) }.joined(),
+                           "encoder_sha256": h.encoderSHA256.map { $0.map { String(format: "%02x", $0) }.joined() } as Any? ?? NSNull(),
                            "version": "\(h.versionMajor).\(h.versionMinor)", "levels": h.levels,
                            "vocabulary": h.vocabularySize, "temporal_factor": h.temporalFactor,
                            "spatial_factor": h.spatialFactor, "latent_grid": [h.latentHeight, h.latentWidth],

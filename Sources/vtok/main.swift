@@ -18,10 +18,21 @@ struct Vtok: ParsableCommand {
               vtok decode - -o - < clip.vtok | ffplay -     play live
               vtok info clip.vtok --json                   header, counts, codebook use
               vtok serve --socket /run/vtok/vtok.sock      the daemon
+              vtok compare clip.mp4 clip-out.mp4 --plot q.png   per-frame PSNR/SSIM, a plot
+              vtok eval clip.mp4                           the round trip and its PSNR/SSIM
               vtok bench                                   speed on this machine
+
+            Exit status (every command):
+              0    success
+              1    the input is bad, damaged, truncated or missing, or the work failed (the message says which)
+              2    the output could not be written (a full disk, a closed pipe, a folder that does not exist)
+              64   usage: an unknown option, a missing or malformed argument
+            Errors are one line on stderr beginning 'vtok:'. `vtok --version` names the model and libraries.
             """,
         version: VtokVersion.string,
-        subcommands: [EncodeCommand.self, DecodeCommand.self, InfoCommand.self, ServeCommand.self, BenchCommand.self])
+        subcommands: [EncodeCommand.self, DecodeCommand.self, InfoCommand.self, CompareCommand.self, EvalCommand.self,
+                      ServeCommand.self,
+                      BenchCommand.self])
 }
 
 // FFmpeg's own log stays off stderr: vtok reports problems in one line of its own (FFmpegProblems keeps
@@ -33,4 +44,9 @@ FFmpegProblems.install(echo: ProcessInfo.processInfo.environment["VTOK_FFMPEG_LO
 
 // A closed stdout (`vtok encode clip | head -c 100`) is a write error with exit status 2, not death by SIGPIPE.
 signal(SIGPIPE, SIG_IGN)
+// `vtok --version` (and `-V`) names the model and the libraries too, not only vtok's own version.
+if CommandLine.arguments.dropFirst().elementsEqual(["--version"]) || CommandLine.arguments.dropFirst().elementsEqual(["-V"]) {
+    print(VtokVersion.long())
+    exit(0)
+}
 Vtok.main()

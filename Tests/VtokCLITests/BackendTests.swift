@@ -47,7 +47,7 @@ final class BackendTests: CLITestCase {
         ParsedStream(try readBytes(out)).assertWellFormed()
     }
 
-    /// `vtok bench --json` reports the backend, its kernels, both libraries' sgemm peaks and a speed.
+    /// `vtok bench --json` (snake_case, like every command's JSON) reports the backend, its kernels, both libraries' sgemm peaks and a speed.
     func testBenchReportsEachBackend() throws {
         for backend in ["onednn", "openblas"] {
             let r = try vtok(["bench", "--json", "--seconds", "0.2", "--size", "64x48", "--model", CLI.tinyModel,
@@ -59,12 +59,12 @@ final class BackendTests: CLITestCase {
             let kernels = try XCTUnwrap(json["kernels"] as? [String])
             XCTAssertFalse(kernels.isEmpty)
             if backend == "openblas" { XCTAssertEqual(kernels, ["im2col+sgemm"]) }
-            let peaks = try XCTUnwrap(json["sgemmPeakGFLOPSByLibrary"] as? [String: Double])
+            let peaks = try XCTUnwrap(json["sgemm_peak_gflops_by_library"] as? [String: Double])
             XCTAssertEqual(Set(peaks.keys), ["onednn", "openblas"])
             XCTAssertTrue(peaks.values.allSatisfy { $0 > 0 }, "\(peaks)")
-            XCTAssertEqual(json["sgemmPeakGFLOPS"] as? Double, peaks[backend])
-            XCTAssertGreaterThan(json["encodeFPS"] as? Double ?? 0, 0)
-            XCTAssertGreaterThan(json["decodeFPS"] as? Double ?? 0, 0)
+            XCTAssertEqual(json["sgemm_peak_gflops"] as? Double, peaks[backend])
+            XCTAssertGreaterThan(json["encode_fps"] as? Double ?? 0, 0)
+            XCTAssertGreaterThan(json["decode_fps"] as? Double ?? 0, 0)
         }
     }
 }

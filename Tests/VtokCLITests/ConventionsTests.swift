@@ -20,7 +20,7 @@ final class ConventionsTests: CLITestCase {
         XCTAssertTrue(try vtok(["decode", "--help"]).stdoutText.contains("Exit status"))
         let version = try vtok(["--version"])
         assertSuccess(version)
-        XCTAssertNotNil(version.stdoutText.range(of: #"^\d+\.\d+\.\d+\s*$"#, options: .regularExpression), version.stdoutText)
+        XCTAssertNotNil(version.stdoutText.range(of: #"^vtok \d+\.\d+\.\d+\n"#, options: .regularExpression), version.stdoutText)
     }
 
     func testUsageErrorsFailWithoutASignal() throws {

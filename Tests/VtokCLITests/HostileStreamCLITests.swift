@@ -143,7 +143,7 @@ final class HostileStreamCLITests: CLITestCase {
     }
 
     /// A stream `vtok encode` wrote through a size change (two segments) decodes whole, at the first segment's
-    /// size (stopped at the change with exit 1 before).
+    /// model size with --size model (stopped at the change with exit 1 before).
     func testDecodeThroughASizeChange() throws {
         let a = try readBytes(try ffmpeg("a.ts", Self.testsrc(frames: 5, codec: "mpeg4", format: "mpegts")))
         let b = try readBytes(try ffmpeg("b.ts", Self.testsrc(size: "64x48", frames: 5, codec: "mpeg4", format: "mpegts")
@@ -155,7 +155,7 @@ final class HostileStreamCLITests: CLITestCase {
         XCTAssertEqual(parsed.headers.count, 2)
         XCTAssertNotEqual(parsed.headers.first?.modelSize, parsed.headers.last?.modelSize)
         let out = path("both.mkv")
-        let r = try vtok(["decode", try write(enc.stdout, to: "two.vtok"), "--model", CLI.tinyModel, "-o", out])
+        let r = try vtok(["decode", try write(enc.stdout, to: "two.vtok"), "--model", CLI.tinyModel, "--size", "model", "-o", out])
         assertSuccess(r)
         XCTAssertEqual(try probeTimes(out).count, 10)
         let size = try run(CLI.ffprobe, ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height",

@@ -60,7 +60,7 @@ final class StreamToolTests: CLITestCase {
         XCTAssertEqual(o["duration_s"] as? Double ?? -1, 13 * 0.04, accuracy: 1e-9)
         let h = try XCTUnwrap(o["header"] as? [String: Any])
         XCTAssertEqual(h["model"] as? String, "vtok-tiny-test")
-        XCTAssertEqual(h["version"] as? String, "1.0")
+        XCTAssertEqual(h["version"] as? String, "1.1")
         XCTAssertEqual(h["levels"] as? [Int], [8, 8, 8, 5, 5, 5])
         XCTAssertEqual(h["vocabulary"] as? Int, 64000)
         XCTAssertEqual(h["temporal_factor"] as? Int, 4)
@@ -145,14 +145,14 @@ final class StreamToolTests: CLITestCase {
         func be32(_ at: Int) -> Int { (0..<4).reduce(0) { $0 << 8 | Int(b[at + $1]) } }
         XCTAssertEqual(be32(8), 13, "IHDR length")
         XCTAssertEqual(String(decoding: b[12..<16], as: UTF8.self), "IHDR")
-        XCTAssertEqual([be32(16), be32(20)], [800, 300], "width, height")
-        XCTAssertEqual(Array(b[24..<29]), [8, 2, 0, 0, 0], "8-bit RGB, deflate, no filter, no interlace")
+        XCTAssertEqual([be32(16), be32(20)], [800, 360], "width, height (gnuplot's pngcairo, Plot.swift)")
+        XCTAssertEqual(Array(b[26..<29]), [0, 0, 0], "deflate, no filter, no interlace")
         XCTAssertEqual(String(decoding: b[(b.count - 8)..<(b.count - 4)], as: UTF8.self), "IEND")
         // And a real decoder accepts every byte of it (chunk CRCs, zlib stream).
         let probe = try run(CLI.ffprobe, ["-v", "error", "-show_entries", "frame=width,height", "-of", "csv=p=0", png])
         XCTAssertEqual(probe.status, 0, probe.summary)
         XCTAssertEqual(probe.stderr, "")
-        XCTAssertEqual(probe.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines), "800,300")
+        XCTAssertEqual(probe.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines), "800,360")
     }
 
     /// One TOKENS packet damaged: the other latent frames still become a valid video, and vtok says what was lost.

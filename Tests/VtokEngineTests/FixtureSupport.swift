@@ -31,6 +31,26 @@ enum Fixtures {
     }
 
     static func tinyCases() throws -> SafeTensors { try SafeTensors(bytes: bytes("tiny-cases.safetensors")) }
+
+    /// The tiny encoder with a version-2 decoder (nested d2t; training/fixtures.py `tiny_config_v2`).
+    static func tinyModelD2() throws -> VtokModel { try VtokModel(bytes: bytes("tiny-model-d2.safetensors")) }
+
+    static func tinyD2Cases() throws -> SafeTensors { try SafeTensors(bytes: bytes("tiny-d2-cases.safetensors")) }
+}
+
+/// A safetensors file as (header JSON, data bytes) and back, for tests that edit headers.
+enum SafeTensorsBytes {
+    static func split(_ bytes: [UInt8]) throws -> ([String: Any], [UInt8]) {
+        var n = 0
+        for i in 0..<8 { n |= Int(bytes[i]) << (8 * i) }
+        let header = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + n)])) as? [String: Any])
+        return (header, Array(bytes[(8 + n)...]))
+    }
+
+    static func join(_ header: [String: Any], _ data: [UInt8]) throws -> [UInt8] {
+        let json = [UInt8](try JSONSerialization.data(withJSONObject: header))
+        return (0..<8).map { UInt8(truncatingIfNeeded: json.count >> (8 * $0)) } + json + data
+    }
 }
 
 /// Deterministic synthetic frames, (n, h, w, 3) as n arrays.

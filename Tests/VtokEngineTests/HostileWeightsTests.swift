@@ -6,17 +6,8 @@ import XCTest
 @testable import VtokEngine
 
 final class HostileWeightsTests: XCTestCase {
-    private func split(_ bytes: [UInt8]) throws -> ([String: Any], [UInt8]) {
-        var n = 0
-        for i in 0..<8 { n |= Int(bytes[i]) << (8 * i) }
-        let header = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + n)])) as? [String: Any])
-        return (header, Array(bytes[(8 + n)...]))
-    }
-
-    private func join(_ header: [String: Any], _ data: [UInt8]) throws -> [UInt8] {
-        let json = [UInt8](try JSONSerialization.data(withJSONObject: header))
-        return (0..<8).map { UInt8(truncatingIfNeeded: json.count >> (8 * $0)) } + json + data
-    }
+    private func split(_ bytes: [UInt8]) throws -> ([String: Any], [UInt8]) { try SafeTensorsBytes.split(bytes) }
+    private func join(_ header: [String: Any], _ data: [UInt8]) throws -> [UInt8] { try SafeTensorsBytes.join(header, data) }
 
     private func tiny() throws -> ([String: Any], [UInt8]) {
         guard let bytes = Fixtures.tinyModelBytes else { throw XCTSkip("tiny model missing") }

@@ -11,6 +11,10 @@ final class ParityTests: XCTestCase {
     func testTinyCase11PartialFinalGroup() throws { try checkCase("case11", model: try Fixtures.tinyModel(), cases: try Fixtures.tinyCases()) }
     func testTinyCase1SingleImage() throws { try checkCase("case1", model: try Fixtures.tinyModel(), cases: try Fixtures.tinyCases()) }
 
+    func testTinyD2Case9() throws { try checkCase("case9", model: try Fixtures.tinyModelD2(), cases: try Fixtures.tinyD2Cases()) }
+    func testTinyD2Case11PartialFinalGroup() throws { try checkCase("case11", model: try Fixtures.tinyModelD2(), cases: try Fixtures.tinyD2Cases()) }
+    func testTinyD2Case1SingleImage() throws { try checkCase("case1", model: try Fixtures.tinyModelD2(), cases: try Fixtures.tinyD2Cases()) }
+
     /// The released model on 9 frames of samples/sample.mp4 (Fixtures/release-cases.safetensors, written by
     /// `python fixtures.py --model ../models/vtok-4x8x8.safetensors --clip ../samples/sample.mp4`). Both files are
     /// committed, so a missing one fails. VTOK_RELEASE_MODEL and VTOK_RELEASE_CASES override both paths.

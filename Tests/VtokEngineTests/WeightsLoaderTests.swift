@@ -5,19 +5,9 @@ import XCTest
 @testable import VtokEngine
 
 final class WeightsLoaderTests: XCTestCase {
-    /// Splits a safetensors file into (header object, data section).
-    private func split(_ bytes: [UInt8]) throws -> ([String: Any], [UInt8]) {
-        var n = 0
-        for i in 0..<8 { n |= Int(bytes[i]) << (8 * i) }
-        let header = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + n)])) as? [String: Any])
-        return (header, Array(bytes[(8 + n)...]))
-    }
-
-    private func join(_ header: [String: Any], _ data: [UInt8]) throws -> [UInt8] {
-        let json = [UInt8](try JSONSerialization.data(withJSONObject: header))
-        let out: [UInt8] = (0..<8).map { UInt8(truncatingIfNeeded: json.count >> (8 * $0)) }
-        return out + json + data
-    }
+    /// Splits a safetensors file into (header object, data section), and back (FixtureSupport.swift).
+    private func split(_ bytes: [UInt8]) throws -> ([String: Any], [UInt8]) { try SafeTensorsBytes.split(bytes) }
+    private func join(_ header: [String: Any], _ data: [UInt8]) throws -> [UInt8] { try SafeTensorsBytes.join(header, data) }
 
     /// The tiny model with its header (and optionally data) edited.
     private func edited(_ edit: (inout [String: Any], inout [UInt8]) throws -> Void) throws -> [UInt8] {
@@ -135,8 +125,16 @@ final class WeightsLoaderTests: XCTestCase {
         XCTAssertEqual(SafeTensors.halfToFloat(0x0001), Float(sign: .plus, exponent: -24, significand: 1))
     }
 
-    func testConfigVersion2() throws {
-        expect(try editedConfig { $0["version"] = 2 }, .unsupportedConfigVersion(2))
+    func testConfigVersion3() throws {
+        expect(try editedConfig { $0["version"] = 3 }, .unsupportedConfigVersion(3))
+    }
+
+    func testD2TNeedsVersion2() throws {
+        expect(try editedConfig { cfg in
+            var dec = try XCTUnwrap(cfg["decoder"] as? [Any])
+            dec.insert(["op": "d2t", "f": 1], at: 1)
+            cfg["decoder"] = dec
+        }, .badConfig("op d2t needs config version 2"))
     }
 
     func testUnknownOp() throws {

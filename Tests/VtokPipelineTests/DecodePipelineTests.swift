@@ -78,18 +78,50 @@ final class DecodePipelineTests: XCTestCase {
         XCTAssertEqual(try PipelineFixtures.probeTimes(out).count, summary.framesOut)   // the file is complete
     }
 
-    func testModelMismatchIsRefused() throws {
-        let model = try PipelineFixtures.tinyModel()
-        let header = StreamHeader(modelName: "other", weightsSHA256: [UInt8](repeating: 0, count: 32),
-                                  levels: model.config.fsqLevels, temporalFactor: 4, spatialFactor: 8,
+    private func singleLatentStream(weights: [UInt8], encoder: [UInt8]?, levels: [Int]) throws -> [UInt8] {
+        let header = StreamHeader(modelName: "other", weightsSHA256: weights, encoderSHA256: encoder,
+                                  levels: levels, temporalFactor: 4, spatialFactor: 8,
                                   latentHeight: 4, latentWidth: 6, sourceSize: .init(width: 48, height: 32),
                                   frameRate: .init(25, 1), timeBase: .init(1, 25), streamID: StreamHeader.randomStreamID())
         var w = try StreamWriter(header: header)
-        let bytes = try w.tokensPacket(pts: [0], tokens: [UInt16](repeating: 5, count: 24)) + w.endPacket(reason: .endOfInput)
+        return try w.tokensPacket(pts: [0], tokens: [UInt16](repeating: 5, count: 24)) + w.endPacket(reason: .endOfInput)
+    }
+
+    func testModelMismatchIsRefused() throws {
+        let model = try PipelineFixtures.tinyModel()
         let out = PipelineFixtures.directory.appendingPathComponent("mm.mkv").path
-        let summary = try decode(bytes, model: model, to: out)
-        guard case .modelMismatch = summary.failure else { return XCTFail("\(String(describing: summary.failure))") }
-        XCTAssertEqual(summary.framesOut, 0)
+        // Another weights file (1.0-style identity) and another encoder (1.1 identity) are both refused.
+        for (weights, encoder) in [([UInt8](repeating: 9, count: 32), nil),
+                                   (model.sha256, [UInt8](repeating: 9, count: 32))] as [([UInt8], [UInt8]?)] {
+            let summary = try decode(try singleLatentStream(weights: weights, encoder: encoder, levels: model.config.fsqLevels),
+                                     model: model, to: out)
+            guard case .modelMismatch = summary.failure else { return XCTFail("\(String(describing: summary.failure))") }
+            XCTAssertEqual(summary.framesOut, 0)
+        }
+    }
+
+    /// A writer that does not know the model (e.g. a language model's generated tokens) writes all-zero
+    /// identities (docs/token-stream.md §4.1): decoded with whatever model is given, if the levels fit.
+    func testUnknownModelIsAccepted() throws {
+        let model = try PipelineFixtures.tinyModel()
+        let out = PipelineFixtures.directory.appendingPathComponent("unknown.mkv").path
+        let zero = [UInt8](repeating: 0, count: 32)
+        let summary = try decode(try singleLatentStream(weights: zero, encoder: zero, levels: model.config.fsqLevels),
+                                 model: model, to: out)
+        XCTAssertNil(summary.failure)
+        XCTAssertEqual(summary.framesOut, 1)
+        let wrongLevels = try decode(try singleLatentStream(weights: zero, encoder: nil, levels: [4, 4]), model: model, to: out)
+        guard case .modelMismatch = wrongLevels.failure else { return XCTFail("\(String(describing: wrongLevels.failure))") }
+    }
+
+    /// The stream names its encoder (1.1): a model with the same encoder identity decodes it.
+    func testSameEncoderIdentityIsAccepted() throws {
+        let model = try PipelineFixtures.tinyModel()
+        let out = PipelineFixtures.directory.appendingPathComponent("same-encoder.mkv").path
+        let summary = try decode(try singleLatentStream(weights: [UInt8](repeating: 9, count: 32), encoder: model.encoderSHA256,
+                                                        levels: model.config.fsqLevels), model: model, to: out)
+        XCTAssertNil(summary.failure)
+        XCTAssertEqual(summary.framesOut, 1)
     }
 
     func testCorruptPacketIsSkippedAndCounted() throws {

@@ -18,6 +18,10 @@ final class DaemonChild: XCTestCase {
         config.liveSource = env["VTOK_TEST_LIVE"]
         config.statusInterval = 0.2
         config.stopGrace = 3
+        config.metricsSocketPath = env["VTOK_TEST_METRICS"]
+        if let v = env["VTOK_TEST_IDLE"].flatMap(Double.init) { config.limits.idleTimeout = v }
+        if let v = env["VTOK_TEST_WRITE_TIMEOUT"].flatMap(Double.init) { config.limits.writeTimeout = v }
+        if let v = env["VTOK_TEST_MAX_SESSIONS"].flatMap(Int.init) { config.maxSessions = v }
         let factory = FakeSourceFactory(frameDelay: Double(env["VTOK_TEST_FRAME_DELAY"] ?? "0") ?? 0)
         let logger = Logger(label: "vtok") { JournalLogHandler(label: $0, level: .info) }
         do {

@@ -66,4 +66,52 @@ final class VtokBinaryTests: XCTestCase {
         XCTAssertEqual(endInfo(rest)?.reason, .shutdown, daemon.log)
         XCTAssertEqual(daemon.exitStatus(timeout: 20), 0, daemon.log)
     }
+
+    /// `vtok serve --socket precious.txt` (and --metrics-socket) refuses, with one line, and keeps the file.
+    func testServeRefusesToReplaceARegularFile() throws {
+        let vtok = try binary()
+        let model = Self.root.appendingPathComponent("Tests/VtokEngineTests/Fixtures/tiny-model.safetensors").path
+        let dir = temporaryDirectory()
+        try Data("data\n".utf8).write(to: URL(fileURLWithPath: dir + "/precious.txt"))
+        for args in [["--socket", dir + "/precious.txt"],
+                     ["--socket", dir + "/ok.sock", "--metrics-socket", dir + "/precious.txt"],
+                     ["--socket", "@vtok-test-\(getpid())", "--socket-mode", "0600"]] {
+            let daemon = try ChildDaemon(executable: vtok, arguments: ["serve", "--model", model] + args, environment: [:])
+            XCTAssertEqual(daemon.exitStatus(timeout: 20), 1, args.joined(separator: " "))
+            let log = daemon.log
+            let errors = log.split(separator: "\n").filter { $0.hasPrefix("<2>vtok: ") || $0.hasPrefix("<3>vtok: ") }
+            XCTAssertEqual(errors.count, 1, log)
+            XCTAssertTrue(log.contains("refusing to replace it") || log.contains("abstract socket"), log)
+            XCTAssertEqual(FileManager.default.contents(atPath: dir + "/precious.txt"), Data("data\n".utf8))
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/ok.sock"))
+        }
+    }
+
+    /// A plain MP4 (index at the end) cannot be read from a socket: END says so and how to remux.
+    func testPlainMP4GetsTheStreamableContainerHint() throws {
+        let vtok = try binary()
+        let model = Self.root.appendingPathComponent("Tests/VtokEngineTests/Fixtures/tiny-model.safetensors").path
+        let dir = temporaryDirectory()
+        let clip = dir + "/clip.mp4"
+        let ff = Process()
+        ff.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+        ff.arguments = ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=96x64:rate=25",
+                        "-frames:v", "50", "-pix_fmt", "yuv420p", "-c:v", "mpeg4", clip]
+        try ff.run()
+        ff.waitUntilExit()
+        let media = Array(try Data(contentsOf: URL(fileURLWithPath: clip)))
+        let notify = try NotifyListener(path: dir + "/notify")
+        let daemon = try ChildDaemon(executable: vtok, arguments: [
+            "serve", "--socket", dir + "/vtok.sock", "--model", model, "--size", "64x48"],
+            environment: ["NOTIFY_SOCKET": dir + "/notify"])
+        XCTAssertNotNil(notify.until("READY=1"), daemon.log)
+        let (events, complete) = decode(try TestClient(path: dir + "/vtok.sock").exchange(media))
+        XCTAssertTrue(complete)
+        let end = endInfo(events)
+        XCTAssertEqual(end?.reason, .inputError)
+        XCTAssertFalse(end?.message.contains("pipe:") ?? true, end?.message ?? "")
+        XCTAssertTrue(end?.message.contains("streamable") ?? false, end?.message ?? "")
+        daemon.terminate()
+        XCTAssertEqual(daemon.exitStatus(timeout: 20), 0, daemon.log)
+    }
 }

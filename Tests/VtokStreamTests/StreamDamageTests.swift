@@ -110,7 +110,7 @@ final class StreamDamageTests: XCTestCase {
         bytes += PacketHeader.encode(type: .tokens, flags: [], sequence: 1, pts: 0,
                                      payload: TokenFrame(latentIndex: 0, frameIndex: 0, pts: [0], tokens: [1]).encodePayload())
         let (out, _) = readAll(bytes)
-        XCTAssertEqual(out[0], .thrown(.unsupportedVersion(major: 2, minor: 0)))
+        XCTAssertEqual(out[0], .thrown(.unsupportedVersion(major: 2, minor: StreamFormat.versionMinor)))
         guard case .event(.skipped(_, .missingHeader)) = out[1] else { return XCTFail("\(out)") }
     }
 
@@ -192,5 +192,26 @@ struct SplitMix64 {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+extension StreamDamageTests {
+    /// Version 1.1 defines encoder_sha256 after the model name: a 1.1 header cut before it is malformed, a 1.0
+    /// header without it is read with no identity (docs/token-stream.md §4.1).
+    func testHeaderVersion11NeedsEncoderSHA256() throws {
+        let hd = Reference.header(h: 1, w: 1, source: .init(width: 8, height: 8), id: 6)
+        let full = hd.encodePayload()
+        let short = Array(full.dropLast(32))
+        XCTAssertThrowsError(try StreamHeader.decode(payload: short[...])) { error in
+            guard case .malformed = error as? StreamError else { return XCTFail("\(error)") }
+        }
+        var old = short
+        old.storeLE(UInt16(0), at: 6)                                    // version 1.0: the field does not exist
+        let h = try StreamHeader.decode(payload: old[...])
+        XCTAssertNil(h.encoderSHA256)
+        XCTAssertEqual(h.versionMinor, 0)
+        var named = hd
+        named.encoderSHA256 = (0..<32).map { UInt8($0) }
+        XCTAssertEqual(try StreamHeader.decode(payload: named.encodePayload()[...]).encoderSHA256, named.encoderSHA256)
     }
 }

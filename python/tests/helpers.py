@@ -57,3 +57,27 @@ def read_chunked(data, sizes):
         r.feed(data[i:i + n])
         i += n
     return out, r.finish()
+
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+TINY_MODEL = os.path.join(ROOT, "Tests", "VtokEngineTests", "Fixtures", "tiny-model.safetensors")
+RELEASE_MODEL = os.path.join(ROOT, "models", "vtok-4x8x8.safetensors")
+
+
+def vtok_binary():
+    """$VTOK_BINARY, else .build/release/vtok, else .build/debug/vtok; None when none is built."""
+    candidates = [os.path.join(ROOT, ".build", "release", "vtok"), os.path.join(ROOT, ".build", "debug", "vtok")]
+    if os.environ.get("VTOK_BINARY"):
+        candidates.insert(0, os.environ["VTOK_BINARY"])
+    return next((c for c in candidates if os.path.isfile(c) and os.access(c, os.X_OK)), None)
+
+
+def require_vtok_binary():
+    """The vtok binary; skips the test when there is none, except in CI (CI=true), where it fails."""
+    import pytest
+    path = vtok_binary()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("no vtok binary in CI: scripts/test.sh builds it and sets VTOK_BINARY")
+        pytest.skip("no vtok binary: build it (swift build -c release --product vtok) or set VTOK_BINARY")
+    return path

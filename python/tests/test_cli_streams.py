@@ -2,7 +2,7 @@
 
 Runs the binary ($VTOK_BINARY, else .build/release/vtok, else .build/debug/vtok; skipped when none is built)
 with the tiny fixture model on clips made with the ffmpeg CLI, and checks what `vtok_stream` reads against
-what went in and against `vtok info --json`.
+what went in and against `vtok info --json`. In CI (CI=true) a missing binary fails the tests instead.
 """
 
 import json
@@ -13,22 +13,16 @@ import subprocess
 import numpy as np
 import pytest
 
+from helpers import vtok_binary
 from vtok_stream import Discontinuity, End, Header, Skipped, Tokens, Truncated, read_stream
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TINY_MODEL = os.path.join(ROOT, "Tests", "VtokEngineTests", "Fixtures", "tiny-model.safetensors")
 
 
-def _binary():
-    candidates = [os.path.join(ROOT, ".build", "release", "vtok"), os.path.join(ROOT, ".build", "debug", "vtok")]
-    if os.environ.get("VTOK_BINARY"):
-        candidates.insert(0, os.environ["VTOK_BINARY"])
-    return next((c for c in candidates if os.path.isfile(c) and os.access(c, os.X_OK)), None)
-
-
-VTOK = _binary()
+VTOK = vtok_binary()
 pytestmark = [
-    pytest.mark.skipif(VTOK is None, reason="no vtok binary: build it or set VTOK_BINARY"),
+    pytest.mark.skipif(VTOK is None and not os.environ.get("CI"), reason="no vtok binary: build it or set VTOK_BINARY"),
     pytest.mark.skipif(shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None,
                        reason="ffmpeg and ffprobe make and check the clips"),
 ]

@@ -21,7 +21,7 @@ def test_basic():
     events = list(read_stream(fixture("basic.vtok")))
     assert [type(e) for e in events] == [Header, Tokens, Tokens, Tokens, Tokens, End]
     h = events[0]
-    assert h.version_major == 1 and h.version_minor == 0
+    assert h.version_major == 1 and h.version_minor == 1      # 1.1: encoder_sha256 (all zero here)
     assert h.model_name == "vtok-test"
     assert h.weights_sha256 == bytes(range(32))
     assert h.stream_id == bytes(range(0xA0, 0xB0))

@@ -38,6 +38,7 @@ class Header:
     time_base: Tuple[int, int]        # (num, den) seconds per pts tick
     levels: Tuple[int, ...]
     model_name: str
+    encoder_sha256: Optional[bytes] = None   # 32 bytes from version 1.1 (all zero: unknown); None in a 1.0 stream
 
     LATENTS = 0x1
 
@@ -67,7 +68,7 @@ class Tokens:
 
 
 END_REASONS = {0: "endOfInput", 1: "inputError", 2: "limitExceeded", 3: "shutdown",
-               4: "sourceChanged", 5: "encoderError"}
+               4: "sourceChanged", 5: "encoderError", 6: "interrupted"}
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,8 @@
 """The incremental reader: docs/token-stream.md §3 (framing), §4 (payloads), §6 (reading)."""
 
+import os
+import socket
+import stat
 import struct
 
 import numpy as np
@@ -45,6 +48,11 @@ def _decode_header(p):
         name = bytes(p[end - name_len:end]).decode("utf-8")
     except UnicodeDecodeError:
         raise _Malformed("model name is not UTF-8") from None
+    encoder_sha256 = None             # 1.0: the field does not exist
+    if minor >= 1:                    # 1.1 adds it right after model_name
+        if len(p) < end + 32:
+            raise _Malformed("payload too short for encoder_sha256 (version 1.1)")
+        encoder_sha256 = bytes(p[end:end + 32])
     if not 1 <= level_count <= 16 or any(l < 2 for l in levels):
         raise _Malformed("1..16 FSQ levels, each 2..65535")
     product = 1
@@ -62,7 +70,7 @@ def _decode_header(p):
     if full > MAX_PAYLOAD:
         raise _Malformed("a TOKENS packet would exceed the 16 MiB payload limit")
     return Header(major, minor, flags, segment, bytes(stream_id), bytes(sha), vocab, t, s, h, w, (sw, sh),
-                  (mw, mh), (fr_num, fr_den), (tb_num, tb_den), tuple(levels), name)
+                  (mw, mh), (fr_num, fr_den), (tb_num, tb_den), tuple(levels), name, encoder_sha256)
 
 
 def _decode_tokens(p, packet_pts, header, sequence):
@@ -170,7 +178,7 @@ class StreamReader:
             start = self._pos
             if len(buf) - start < PACKET_HEADER:
                 return None
-            if crc32c(memoryview(buf)[start:start + 28]) != int.from_bytes(buf[start + 28:start + 32], "little"):
+            if crc32c(bytes(buf[start:start + 28])) != int.from_bytes(buf[start + 28:start + 32], "little"):
                 self._skip(1, "headerCRCMismatch")
                 continue
             _sync, ptype, flags, _res, sequence, pts, length = _PACKET.unpack_from(buf, start)
@@ -180,10 +188,11 @@ class StreamReader:
             end = start + PACKET_HEADER + length
             if len(buf) < end + 4:
                 return None
-            if crc32c(memoryview(buf)[start:end]) != int.from_bytes(buf[end:end + 4], "little"):
+            packet = bytes(buf[start:end])          # one copy, for the CRC and the payload
+            if crc32c(packet) != int.from_bytes(buf[end:end + 4], "little"):
                 self._skip(1, "crcMismatch", f"sequence {sequence}")
                 continue
-            return ptype, flags, sequence, pts, bytes(buf[start + PACKET_HEADER:end])
+            return ptype, flags, sequence, pts, packet[PACKET_HEADER:]
 
     # §6.3, §6.4
     def _handle(self, ptype, flags, sequence, pts, payload):
@@ -238,11 +247,51 @@ class StreamReader:
             self._last_sequence = self._stream_id = self.header = self._header_payload = None
 
 
+def _chunks(source, chunk_size):
+    """The bytes of `source` in chunks as they arrive. Yields (chunk) and closes what it opened."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        yield source
+        return
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            is_socket = stat.S_ISSOCK(os.stat(source).st_mode)
+        except OSError:
+            is_socket = False                 # open() below says what is wrong
+        if is_socket:                         # a Unix socket such as `vtok serve --source`'s: connect and read
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.connect(os.fspath(source))
+                yield from _chunks(s, chunk_size)
+            return
+        with open(source, "rb") as f:
+            yield from _chunks(f, chunk_size)
+        return
+    if isinstance(source, socket.socket):
+        # recv returns what has arrived: a live stream's latent frames come out as they arrive.
+        while True:
+            chunk = source.recv(chunk_size)
+            if not chunk:
+                return
+            yield chunk
+    read = getattr(source, "read1", None) or getattr(source, "read", None)
+    if read is None:
+        raise TypeError(f"read_stream takes a path, bytes, a binary file object or a socket, not {type(source).__name__}")
+    # read1 returns what is there (one raw read) instead of waiting for chunk_size bytes: a live socket's
+    # latent frames come out as they arrive.
+    while True:
+        chunk = read(chunk_size)
+        if not chunk:
+            return
+        if isinstance(chunk, str):
+            raise TypeError("read_stream needs a binary file object (open the file with 'rb')")
+        yield chunk
+
+
 def read_stream(source, strict=False, chunk_size=1 << 16):
     """Yields the events of a token stream: Header, Tokens, End, and the diagnostics Skipped,
     Discontinuity, UnknownPacket, and a final Truncated when the input ends early (§6).
 
-    source: bytes-like, or a binary file object (anything with .read; a socket's makefile("rb") works).
+    source: a path (str or os.PathLike, opened and closed here; a Unix socket's path is connected to), bytes-like, a binary file object (anything
+    with .read; a socket's makefile("rb") works), or a connected socket.socket (read with recv).
     strict: raise StreamError instead of yielding Skipped, Discontinuity or Truncated.
     """
     reader = StreamReader()
@@ -256,19 +305,9 @@ def read_stream(source, strict=False, chunk_size=1 << 16):
                 raise StreamError(f"{ev}")
             yield ev
 
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        reader.feed(source)
+    for chunk in _chunks(source, chunk_size):
+        reader.feed(chunk)
         yield from drain()
-    else:
-        # read1 returns what is there (one raw read) instead of waiting for chunk_size bytes: a live socket's
-        # latent frames come out as they arrive.
-        read = getattr(source, "read1", source.read)
-        while True:
-            chunk = read(chunk_size)
-            if not chunk:
-                break
-            reader.feed(chunk)
-            yield from drain()
     truncated = reader.finish()
     if truncated is not None:
         if strict:

@@ -2,8 +2,9 @@
 import pytest
 import torch
 
-from fixtures import randomise, tiny_config
+from fixtures import randomise, tiny_config, tiny_config_v2
 from vtok_model import ModelConfig, Tokenizer
+from vtok_model.config import decoder_v2
 from vtok_model.model import DecoderStream, EncoderStream
 
 
@@ -63,7 +64,15 @@ def test_future_frames_never_change_past_tokens(m):
             assert not torch.equal(tok[:, done:], base[:, done:]) or done == base.shape[1]
 
 
-@pytest.mark.parametrize("m", models(), ids=["tiny", "release-arch"])
+def decoder_models():
+    torch.manual_seed(0)
+    tiny2 = Tokenizer(tiny_config_v2()).eval()
+    randomise(tiny2, 4)
+    full2 = Tokenizer(ModelConfig(version=2, decoder=decoder_v2())).eval()
+    return models() + [tiny2, full2]
+
+
+@pytest.mark.parametrize("m", decoder_models(), ids=["tiny", "release-arch", "tiny-d2", "decoder-v2"])
 def test_decoder_streaming_and_causality(m):
     torch.manual_seed(3)
     zq = m.fsq.indices_to_codes(torch.randint(0, 64000, (1, 4, 4, 6)), dim=1)   # (1, 6, 4, 4, 6)

@@ -20,14 +20,14 @@ def tiny_dir(tmp_path_factory):
 
 def test_read_clip_shape(tiny_dir):
     clip = read_clip(str(tiny_dir / "a.mp4"), 64)
-    assert clip.shape == (25, 64, 85, 3) and clip.dtype == np.uint8
+    assert clip.shape == (25, 64, 88, 3) and clip.dtype == np.uint8     # the CLI's plan: sides rounded to 8
 
 
 def test_pack_and_sample(tiny_dir, tmp_path):
     idx = build_pack(str(tiny_dir), str(tmp_path / "p"), short_side=64, max_frames=20, exclude=["held.mp4"])
     assert [c["file"] for c in idx["clips"]] == ["a.mp4", "b.mkv"]
     assert idx["clips"][1]["fps"] == 25.0                  # 50 fps clip taken every second frame
-    assert idx["clips"][1]["w"] == 64 and idx["clips"][1]["h"] == 85
+    assert idx["clips"][1]["w"] == 64 and idx["clips"][1]["h"] == 88
     s = ClipSampler(str(tmp_path / "p"), seed=1)
     u8 = s.sample(4, 9, 32)
     assert u8.shape == (4, 9, 32, 32, 3)

@@ -62,6 +62,44 @@ def test_wrong_shape_rejected(tmp_path):
         load_release(path)
 
 
+def test_d2t_needs_version_2_and_frame_count():
+    from vtok_model.config import decoder_v2
+    with pytest.raises(ConfigError):
+        ModelConfig(version=1, decoder=decoder_v2()).validate()
+    bad = decoder_v2()
+    bad[-1] = {"op": "unpatchify", "t": 2, "s": 1}          # 2 * 2 * 2 = 8 frames per latent, not 4
+    with pytest.raises(ConfigError):
+        ModelConfig(version=2, decoder=bad).validate()
+    ModelConfig.from_json(ModelConfig(version=2, decoder=decoder_v2()).to_json())
+
+
+def test_encoder_identity_ignores_the_decoder(tmp_path):
+    from export import encoder_identity, to_engine
+    from fixtures import tiny_config_v2
+    torch.manual_seed(0)
+    a = Tokenizer(tiny_config())
+    b = Tokenizer(tiny_config_v2())
+    sd = b.state_dict()
+    sd.update({k: v for k, v in a.state_dict().items() if k.startswith("encoder.")})
+    b.load_state_dict(sd)
+    ia, ib = encoder_identity(a.cfg, to_engine(a)), encoder_identity(b.cfg, to_engine(b))
+    assert ia == ib and len(ia) == 64
+    with torch.no_grad():
+        b.encoder.mods["enc_conv_in"].conv.bias[0] += 1e-6
+    assert encoder_identity(b.cfg, to_engine(b)) != ia
+    path = str(tmp_path / "m.safetensors")
+    save_release(a, path, reads=["ab" * 32])
+    _, meta = load_release(path)
+    assert meta["vtok_encoder_sha256"] == ia and meta["vtok_reads_weights_sha256"] == "ab" * 32
+
+
+def test_decoder_v2_within_compute_budget():
+    from vtok_model.config import decoder_v2
+    from vtok_model.flops import flops_per_frame
+    f = flops_per_frame(ModelConfig(version=2, decoder=decoder_v2()), 256, 256)
+    assert 6e9 < f["decoder_per_frame"] <= 8e9    # the decoder issue's budget at 256x256
+
+
 def test_release_architecture_within_compute_budget():
     from vtok_model.flops import flops_per_frame
     f = flops_per_frame(ModelConfig(), 256, 256)

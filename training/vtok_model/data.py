@@ -34,50 +34,41 @@ def read_manifest(video_dir: str) -> list[dict]:
     return rows
 
 
-def resize_short_side(frame: np.ndarray, short: int) -> np.ndarray:
-    import cv2
-    h, w = frame.shape[:2]
-    s = short / min(h, w)
-    nh, nw = max(short, round(h * s)), max(short, round(w * s))
-    return cv2.resize(frame, (nw, nh), interpolation=cv2.INTER_AREA)
+def read_clip(path: str, short_side: int | None = 256, max_frames: int | None = None, step: int = 1) -> np.ndarray:
+    """Decode a clip to (F, H, W, 3) uint8 RGB through FFmpeg, short side `short_side` with the CLI's size plan
+    and scaling (frames.py), or at the source size when short_side is None."""
+    from .frames import probe, read_frames
+    if short_side is None:
+        info = probe(path)
+        return read_frames(path, (info["width"], info["height"]), max_frames=max_frames, step=step)
+    if short_side != 256:
+        from .frames import plan_short_side
+        info = probe(path)
+        return read_frames(path, plan_short_side(info["width"], info["height"], short_side), max_frames=max_frames,
+                           step=step)
+    return read_frames(path, "short256", max_frames=max_frames, step=step)
 
 
-def read_clip(path: str, short_side: int | None, max_frames: int | None = None, step: int = 1) -> np.ndarray:
-    """Decode a clip to (F, H, W, 3) uint8 RGB, optionally resized to a short side."""
-    import cv2
-    cap = cv2.VideoCapture(path)
-    frames = []
-    i = 0
-    while True:
-        ok, bgr = cap.read()
-        if not ok:
-            break
-        if i % step == 0:
-            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-            frames.append(resize_short_side(rgb, short_side) if short_side else rgb)
-            if max_frames and len(frames) >= max_frames:
-                break
-        i += 1
-    cap.release()
-    if not frames:
-        raise ValueError(f"no frames decoded from {path}")
-    return np.stack(frames)
+def _read_row(args):
+    video_dir, r, short_side, max_frames = args
+    fps = float(r["fps"])
+    step = 2 if fps > 40 else 1
+    clip = read_clip(os.path.join(video_dir, r["file"]), short_side, max_frames, step)
+    return r["file"], fps / step, clip
 
 
 def build_pack(video_dir: str, out_prefix: str, short_side: int = 256, max_frames: int = 240,
-               exclude: list[str] = HELDOUT) -> dict:
+               exclude: list[str] = HELDOUT, workers: int = 2) -> dict:
+    """Every manifest clip but the held-out ones -> OUT.bin (frames concatenated) + OUT.json (the index)."""
+    from concurrent.futures import ProcessPoolExecutor
     rows = [r for r in read_manifest(video_dir) if r["file"] not in exclude]
-    index = {"short_side": short_side, "clips": []}
+    index = {"short_side": short_side, "clips": [], "decoder": "ffmpeg bilinear (the CLI's scaling)"}
     offset = 0
-    with open(out_prefix + ".bin", "wb") as f:
-        for r in rows:
-            fps = float(r["fps"])
-            step = 2 if fps > 40 else 1
-            clip = read_clip(os.path.join(video_dir, r["file"]), short_side, max_frames, step)
+    with open(out_prefix + ".bin", "wb") as f, ProcessPoolExecutor(workers) as pool:
+        for name, fps, clip in pool.map(_read_row, [(video_dir, r, short_side, max_frames) for r in rows]):
             f.write(np.ascontiguousarray(clip).tobytes())
             n, h, w, _ = clip.shape
-            index["clips"].append({"file": r["file"], "offset": offset, "frames": n, "h": h, "w": w,
-                                   "fps": fps / step})
+            index["clips"].append({"file": name, "offset": offset, "frames": n, "h": h, "w": w, "fps": fps})
             offset += clip.nbytes
     with open(out_prefix + ".json", "w") as f:
         json.dump(index, f, indent=1)

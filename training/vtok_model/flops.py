@@ -7,9 +7,13 @@ from .config import ModelConfig
 
 
 def _walk(ops: list[dict], h: int, w: int) -> tuple[float, int, int]:
+    """FLOPs per latent frame: ops after a d2t by f run f times as often."""
     flops = 0.0
+    rate = 1
     for op in ops:
         k = op["op"]
+        if k == "d2t":
+            rate *= op["f"]
         if k == "patchify":
             h, w = h // op["s"], w // op["s"]
         elif k == "unpatchify":
@@ -19,10 +23,10 @@ def _walk(ops: list[dict], h: int, w: int) -> tuple[float, int, int]:
         elif k == "d2s":
             h, w = h * op["f"], w * op["f"]
         elif k == "conv":
-            flops += 2.0 * h * w * op["cin"] * op["cout"] * op["kt"] * op["ks"] ** 2
+            flops += rate * 2.0 * h * w * op["cin"] * op["cout"] * op["kt"] * op["ks"] ** 2
         elif k == "res":
             c = op["c"]
-            flops += 2.0 * h * w * c * c * 9 * (op["kt"] + 1)
+            flops += rate * 2.0 * h * w * c * c * 9 * (op["kt"] + 1)
     return flops, h, w
 
 

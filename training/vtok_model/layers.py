@@ -92,6 +92,13 @@ def depth_to_space(x: torch.Tensor, f: int) -> torch.Tensor:
     return x.permute(0, 1, 4, 5, 2, 6, 3).reshape(b, c, t, h * f, w * f)
 
 
+def depth_to_time(x: torch.Tensor, f: int) -> torch.Tensor:
+    """(B, C*f, T, H, W) -> (B, C, T*f, H, W); input channel c*f + dt becomes frame t*f + dt."""
+    b, cf, t, h, w = x.shape
+    x = x.view(b, cf // f, f, t, h, w)
+    return x.permute(0, 1, 3, 2, 4, 5).reshape(b, cf // f, t * f, h, w)
+
+
 def patchify(x: torch.Tensor, t: int, s: int) -> torch.Tensor:
     """(B, 3, t*L, H, W) -> (B, 3*t*s*s, L, H/s, W/s); channel = ((c*t + dt)*s + dy)*s + dx."""
     b, c, tt, h, w = x.shape

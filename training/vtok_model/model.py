@@ -14,7 +14,8 @@ from torch import nn
 
 from .config import ModelConfig
 from .fsq import FSQ
-from .layers import CausalConv3d, RMSNorm, ResBlock, depth_to_space, patchify, space_to_depth, unpatchify
+from .layers import (CausalConv3d, RMSNorm, ResBlock, depth_to_space, depth_to_time, patchify, space_to_depth,
+                     unpatchify)
 
 
 class OpStack(nn.Module):
@@ -47,6 +48,8 @@ class OpStack(nn.Module):
             return space_to_depth(x, op["f"]), cache
         if kind == "d2s":
             return depth_to_space(x, op["f"]), cache
+        if kind == "d2t":
+            return depth_to_time(x, op["f"]), cache
         if kind == "silu":
             return F.silu(x), cache
         mod = self.mods[self._key(op)]
@@ -56,8 +59,9 @@ class OpStack(nn.Module):
             return mod.step(x, cache)
         return mod(x), cache
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for op in self.ops:
+    def forward(self, x: torch.Tensor, start: int = 0, end: int | None = None) -> torch.Tensor:
+        """Whole clip through ops[start:end] (all of them by default)."""
+        for op in self.ops[start:end]:
             x, _ = self._run_op(op, x, None, False)
         return x
 

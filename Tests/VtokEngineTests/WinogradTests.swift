@@ -1,0 +1,68 @@
+// Winograd F(2x2,3x3) (WinogradConv) against the im2col + GEMM convolution (GemmConv): same causal conv, same
+// past, odd and even frame sizes, kt 1..3, with and without a residual, several steps so the ring buffer is used;
+// and the whole models under Winograd against the PyTorch fixtures (parity) and across thread counts.
+
+import XCTest
+@testable import VtokEngine
+
+final class WinogradTests: XCTestCase {
+    private func randomWeights(cin: Int, cout: Int, kt: Int, seed: UInt64) -> ConvWeights {
+        var s = seed | 1
+        func next() -> Float { s ^= s << 13; s ^= s >> 7; s ^= s << 17; return Float(Int(s % 2001) - 1000) / 1000 }
+        let scale = 1 / Float(kt * 9 * cin).squareRoot()
+        return ConvWeights(cin: cin, cout: cout, kt: kt, ks: 3,
+                           weight: FloatBuffer((0..<(kt * 9 * cin * cout)).map { _ in next() * scale }),
+                           bias: FloatBuffer((0..<cout).map { _ in next() * 0.1 }))
+    }
+
+    func testMatchesDirectConvolution() throws {
+        for (h, w, cin, cout, kt) in [(8, 8, 16, 16, 1), (7, 9, 5, 3, 2), (5, 6, 33, 20, 3), (1, 1, 4, 4, 2), (12, 10, 64, 48, 2)] {
+            let cw = randomWeights(cin: cin, cout: cout, kt: kt, seed: UInt64(h * 131 + w * 7 + cin))
+            for library in ComputeBackend.allCases {
+                let direct = GemmConv(cw, h: h, width: w, scratch: [FloatBuffer(count: GemmConv.scratchCount(cw, h: h, width: w))])
+                let wino = WinogradConv(cw, h: h, width: w, library: library, workers: 2)
+                let outA = FloatBuffer(count: h * w * cout), outB = FloatBuffer(count: h * w * cout)
+                let res = FloatBuffer((0..<(h * w * cout)).map { Float($0 % 13) / 13 })
+                for step in 0..<4 {
+                    let frames = syntheticFrames(1, width: w, height: h * cin / 3 + 1, seed: step + 5)[0]
+                    let x = FloatBuffer((0..<(h * w * cin)).map { Float(frames[$0]) / 127.5 - 1 })
+                    let xf = Frame(h: h, w: w, c: cin, data: x.data)
+                    let residual: Frame? = step % 2 == 1 ? Frame(h: h, w: w, c: cout, data: res.data) : nil
+                    direct.forward(xf, into: Frame(h: h, w: w, c: cout, data: outA.data), residual: residual)
+                    wino.forward(xf, into: Frame(h: h, w: w, c: cout, data: outB.data), residual: residual)
+                    let err = maxAbsDiff(outA.array, outB.array)
+                    XCTAssertLessThan(err, 2e-5, "\(h)x\(w) \(cin)->\(cout) kt \(kt) step \(step) \(library)")
+                }
+                direct.reset(); wino.reset()
+            }
+        }
+    }
+
+    func testModelsUnderWinogradMatchPyTorchAndThreads() throws {
+        let before = (Compute.convAlgorithm, Compute.threads)
+        defer { Compute.setConvAlgorithm(before.0); Compute.setThreads(before.1) }
+        Compute.setConvAlgorithm(.winograd)
+        for (model, cases) in [(try Fixtures.tinyModel(), try Fixtures.tinyCases()), (try Fixtures.tinyModelD2(), try Fixtures.tinyD2Cases())] {
+            let frames = try cases.uint8s("case9.frames"), refTokens = try cases.int32s("case9.tokens")
+            let refDecoded = try cases.floats("case9.decoded")
+            let (h, w) = (32, 48), size = h * w * 3
+            var results: [[DecodedFrame]] = []
+            for threads in [1, 2, 3] {
+                Compute.setThreads(threads)
+                let enc = try EncoderSession(model: model, width: w, height: h)
+                XCTAssertTrue(enc.kernels.contains { $0.hasPrefix("winograd") }, "\(enc.kernels)")
+                var latents: [EncodedLatent] = []
+                for t in 0..<9 { latents += try enc.push(frame: Array(frames[(t * size)..<((t + 1) * size)])) }
+                latents += enc.finish()
+                let tokens = latents.flatMap(\.tokens)
+                XCTAssertLessThanOrEqual(zip(tokens, refTokens).filter { Int($0) != Int($1) }.count, 1, "\(model.name) tokens")
+                let dec = try DecoderSession(model: model, width: w, height: h, emitFloat: true)
+                let out = try dec.push(tokens: refTokens.map { UInt16(truncatingIfNeeded: $0) })
+                XCTAssertGreaterThanOrEqual(psnr(out.prefix(9).flatMap { $0.values ?? [] }, refDecoded), 50, model.name)
+                results.append(out)
+            }
+            XCTAssertEqual(results[0], results[1], "thread count changes nothing")
+            XCTAssertEqual(results[0], results[2])
+        }
+    }
+}
