@@ -50,8 +50,8 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
         }
     }
 
-    static let minimumK = 128
-    static let minimumCout = 64
+    static let minimumK = 64
+    static let minimumCout = 32
 }
 
 public enum Compute {
