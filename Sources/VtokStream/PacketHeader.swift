@@ -104,7 +104,9 @@ public struct PacketHeader: Equatable, Sendable {
     }
 
     /// Rewrites the flags and sequence number of the whole packet at the start of `bytes`, whose payload ends
-    /// at `end`, and recomputes its two CRCs (§3): the one place a written packet's header is changed.
+    /// at `end`, and recomputes its two CRCs (§3): the one place a written packet's header is changed. (The
+    /// trailer CRC comes out the same, as it covers the header together with its own CRC, a CRC residue; it is
+    /// recomputed anyway rather than relied on.)
     static func restamp(_ bytes: inout [UInt8], flags: PacketFlags, sequence: UInt64, payloadEnd end: Int) {
         bytes[5] = flags.rawValue
         bytes.storeLE(sequence, at: 8)
