@@ -35,6 +35,7 @@ public struct EncodeProgress: Sendable {
 /// let p = try EncodePipeline(input: .path("clip.mp4"), options: EncodeOptions(model: model))
 /// let summary = p.run { bytes in try out.write(bytes) }
 /// ```
+/// A relay that routes packets (the daemon) runs `run(packets:)` instead: the same packets, as values.
 public final class EncodePipeline {
     public let options: EncodeOptions
     private let reader: MediaReader
@@ -67,13 +68,20 @@ public final class EncodePipeline {
     public var mediaInfo: MediaInfo { reader.info }
 
     /// Runs to the end of the input, a limit, `shouldStop()`, or a failure, and always ends the stream with END
-    /// (unless the output itself failed). `emit` receives each packet's bytes; write and flush them at once.
+    /// (unless the output itself failed). `emit` receives the bytes of whole packets; write and flush them at once.
     public func run(emit: ([UInt8]) throws -> Void, shouldStop: () -> Bool = { false },
+                    progress: ((EncodeProgress) -> Void)? = nil) -> EncodeSummary {
+        run(packets: { try emit($0.bytes) }, shouldStop: shouldStop, progress: progress)
+    }
+
+    /// `run(emit:)` with the packets as values (`Packet`, made by the StreamWriter): each call the packets of
+    /// one step (HEADER, TOKENS with a repeated HEADER before it when due, END), to be sent together.
+    public func run(packets emit: ([Packet]) throws -> Void, shouldStop: () -> Bool = { false },
                     progress: ((EncodeProgress) -> Void)? = nil) -> EncodeSummary {
         withoutActuallyEscaping(emit) { emit in runLoop(emit: emit, shouldStop: shouldStop, progress: progress) }
     }
 
-    private func runLoop(emit: @escaping ([UInt8]) throws -> Void, shouldStop: () -> Bool,
+    private func runLoop(emit: @escaping ([Packet]) throws -> Void, shouldStop: () -> Bool,
                          progress: ((EncodeProgress) -> Void)?) -> EncodeSummary {
         var run = EncodeRun(options: options, streamID: streamID, emit: emit, progress: progress)
         var firstPTS: Int64?

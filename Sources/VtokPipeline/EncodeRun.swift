@@ -8,7 +8,7 @@ import VtokStream
 struct EncodeRun {
     let options: EncodeOptions
     let streamID: [UInt8]
-    let emit: ([UInt8]) throws -> Void
+    let emit: ([Packet]) throws -> Void
     let progress: ((EncodeProgress) -> Void)?
     var summary = EncodeSummary()
     private var writer: StreamWriter?
@@ -17,7 +17,7 @@ struct EncodeRun {
     private var outputBroken = false
     private var ended = false
 
-    init(options: EncodeOptions, streamID: [UInt8], emit: @escaping ([UInt8]) throws -> Void,
+    init(options: EncodeOptions, streamID: [UInt8], emit: @escaping ([Packet]) throws -> Void,
          progress: ((EncodeProgress) -> Void)?) {
         self.options = options
         self.streamID = streamID
@@ -74,7 +74,7 @@ struct EncodeRun {
             }
         }
         if var w = writer, !outputBroken {
-            send(w.endPacket(reason: summary.reason, message: summary.message))
+            send(w.endPackets(reason: summary.reason, message: summary.message))
             writer = w
         }
         return summary
@@ -98,14 +98,14 @@ struct EncodeRun {
             streamID: streamID, flags: options.continuous ? .continuousLatents : [])
         do {
             if var w = writer {
-                let bytes = try w.newSegment(header)
+                let packets = try w.newSegmentPackets(header)
                 writer = w
-                send(bytes)
+                send(packets)
             } else {
                 var w = try StreamWriter(header: header, headerRepeatInterval: options.headerRepeat)
-                let bytes = w.begin()
+                let packets = w.beginPackets()
                 writer = w
-                send(bytes)
+                send(packets)
             }
         } catch {
             fail(.stream(error), reason: .encoderError)
@@ -122,9 +122,9 @@ struct EncodeRun {
             let pts = Array(pendingPTS.prefix(n))
             pendingPTS.removeFirst(n)
             do {
-                let bytes = try w.tokensPacket(pts: pts, tokens: l.tokens, latents: l.latents)
+                let packets = try w.tokensPackets(pts: pts, tokens: l.tokens, latents: l.latents)
                 writer = w
-                send(bytes)
+                send(packets)
             } catch {
                 writer = w
                 fail(.stream(error), reason: .encoderError)
@@ -138,11 +138,12 @@ struct EncodeRun {
         return true
     }
 
-    private mutating func send(_ bytes: [UInt8]) {
-        guard !outputBroken, !bytes.isEmpty else { return }
+    /// Hands the packets of one writer call to `emit` together (the CLI writes and flushes them at once).
+    private mutating func send(_ packets: [Packet]) {
+        guard !outputBroken, !packets.isEmpty else { return }
         do {
-            try emit(bytes)
-            summary.bytesOut += bytes.count
+            try emit(packets)
+            summary.bytesOut += packets.reduce(0) { $0 + $1.bytes.count }
         } catch {
             outputBroken = true
             summary.failure = .output("\(error)")

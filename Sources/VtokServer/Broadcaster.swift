@@ -26,16 +26,17 @@ final class Broadcaster: @unchecked Sendable {
         self.logger = logger
     }
 
-    /// The source thread's `emit`: splits the bytes into packets and queues each for every client.
+    /// The source thread's `emit`: queues each packet for every client.
     /// Throws once the stream is sealed (the daemon already ended it), which stops the pipeline.
-    func publish(_ bytes: [UInt8]) throws(ServerError) {
+    func publish(_ packets: [Packet]) throws(ServerError) {
         let now = monotonicSeconds()
         lock.lock()
         defer { lock.unlock() }
         guard !sealed else { throw .peerClosed }
         progressTime = now
-        for packet in tracker.split(bytes) {
-            if packet.header.type == .tokens {
+        for packet in packets {
+            tracker.note(packet)
+            if packet.type == .tokens {
                 metrics.latent(frames: packet.frameCount, seconds: lastLatentTime.map { now - $0 })
                 lastLatentTime = now
             }
@@ -74,11 +75,10 @@ final class Broadcaster: @unchecked Sendable {
         sealLocked(end: tracker.ended ? nil : tracker.endPacket(reason: reason, message: message))
     }
 
-    private func sealLocked(end: [UInt8]?) {
+    private func sealLocked(end: Packet?) {
         sealed = true
-        if let end, let parsed = PacketHeader.parse(end, at: 0), case .success(let h) = parsed {
-            let packet = EmittedPacket(bytes: end, header: h, frameCount: 0)
-            for client in clients.values { client.queue.push(packet, emitted: monotonicSeconds()) }
+        if let end {
+            for client in clients.values { client.queue.push(end, emitted: monotonicSeconds()) }
         }
         for client in clients.values { client.queue.close() }
     }

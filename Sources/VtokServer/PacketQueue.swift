@@ -27,7 +27,7 @@ final class PacketQueue: @unchecked Sendable {
 
     /// Queues `packet`, or drops it when it is droppable and the queue is full. Returns whether it was kept.
     @discardableResult
-    func push(_ packet: EmittedPacket, emitted: Double) -> Bool {
+    func push(_ packet: Packet, emitted: Double) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         guard !closed, !aborted else { return false }
@@ -36,14 +36,9 @@ final class PacketQueue: @unchecked Sendable {
             markNext = true
             return false
         }
-        var bytes = packet.bytes
-        if markNext {
-            // The bytes came whole from StreamTracker.split, so marking cannot fail; if it did, the
-            // sequence gap still tells the reader (§6.4).
-            try? PacketHeader.markDiscontinuity(&bytes)
-            markNext = false
-        }
-        items.append(Item(bytes: bytes, emitted: emitted))
+        let kept = markNext ? packet.markedDiscontinuous() : packet
+        markNext = false
+        items.append(Item(bytes: kept.bytes, emitted: emitted))
         condition.signal()
         return true
     }

@@ -30,14 +30,9 @@ extension Server {
         guard let location = configuration.liveSource else { return }
         let source: any TokenSource
         do {
-            // A live source runs as long as it delivers: the per-session media and byte limits do not apply
-            // (the encode options' own --max-frames/--max-seconds still do).
-            var limits = configuration.limits
-            limits.maxFrames = nil
-            limits.maxMediaSeconds = nil
-            limits.maxInputBytes = nil
-            limits.maxSessionSeconds = nil
-            source = try factory.makeSource(input: .location(location), limits: limits)
+            // A live source runs as long as it delivers: the per-session byte and time limits do not apply
+            // (the factory's media limits, --max-frames/--max-seconds/--max-pixels, do).
+            source = try factory.makeSource(input: .location(location))
         } catch {
             throw .sourceUnavailable("\(location): \(error)")
         }
@@ -47,7 +42,7 @@ extension Server {
         let shutdown = shutdownSignal
         let box = SourceBox(source)
         Thread.detachNewThread { [self] in
-            let outcome = box.source.run(emit: { bytes in try b.publish(bytes) }, shouldStop: { shutdown.isTriggered })
+            let outcome = box.source.run(emit: { packets in try b.publish(packets) }, shouldStop: { shutdown.isTriggered })
             b.seal(reason: outcome.reason, message: outcome.message)
             lock.lock()
             sourceOutcome = outcome

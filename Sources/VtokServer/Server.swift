@@ -159,7 +159,8 @@ public final class Server: @unchecked Sendable {
     /// beginning with "busy"), written without waiting, then the connection is closed.
     private func refuse(_ connection: Connection, message: String? = nil) {
         let text = message ?? "busy: \(configuration.maxSessions) sessions already running, try again later"
-        connection.sendNow(EndPacket.encode(sequence: 0, framesIn: 0, latentFramesOut: 0, reason: .limitExceeded, message: text))
+        let end = Packet.end(EndInfo(framesIn: 0, latentFramesOut: 0, reason: .limitExceeded, message: text), sequence: 0)
+        connection.sendNow(end.bytes)
         connection.shutdownWrite()
         connection.close()
         metrics.sessionRefused()

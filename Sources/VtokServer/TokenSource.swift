@@ -1,5 +1,6 @@
-// The seam between the daemon and the media -> engine -> stream pipeline (VtokPipeline). The daemon moves
-// bytes and enforces limits; a TokenSource turns one input into one token stream.
+// The seam between the daemon and the media -> engine -> stream pipeline (VtokPipeline). A TokenSource turns
+// one input into one token stream, handed over as packet values (VtokStream's `Packet`); the daemon routes
+// them, renumbers or marks them through `Packet`'s methods, and enforces its own limits. It never parses them.
 import VtokStream
 
 /// Where a stream's media comes from.
@@ -20,30 +21,28 @@ public struct SourceOutcome: Sendable, Equatable {
     }
 }
 
-/// One opened pipeline. `run` writes the whole token stream through `emit` (HEADER, TOKENS..., END, each
-/// call whole packets), checks `shouldStop` between latent frames and then ends with END(shutdown), and never
-/// throws for bad input: it ends with END(inputError). When `emit` throws (the client went away) it stops.
+/// One opened pipeline. `run` writes the whole token stream through `emit` (HEADER, TOKENS..., END; each call
+/// the packets of one step, made by a `StreamWriter`, to be sent together), checks `shouldStop` between latent
+/// frames and then ends with END(shutdown), and never throws for bad input: it ends with END(inputError).
+/// When `emit` throws (the client went away) it stops.
 public protocol TokenSource: AnyObject {
-    func run(emit: ([UInt8]) throws -> Void, shouldStop: @escaping @Sendable () -> Bool) -> SourceOutcome
+    func run(emit: ([Packet]) throws -> Void, shouldStop: @escaping @Sendable () -> Bool) -> SourceOutcome
 }
 
 /// Opens pipelines. Shared by every session thread, so it must be safe to call concurrently; the model
-/// weights are loaded once and shared, never per session.
+/// weights are loaded once and shared, never per session. The factory owns the media limits (pixels, frames,
+/// seconds of media: `EncodeOptions` for the real one); they apply to every session and to the live source.
 public protocol TokenSourceFactory: Sendable {
     /// Opens `input` (reading enough to know the frame size). Throws when the input cannot be opened or
     /// is not media; the session then sends END(inputError) with the error's description.
-    func makeSource(input: SourceInput, limits: SessionLimits) throws -> any TokenSource
+    func makeSource(input: SourceInput) throws -> any TokenSource
 }
 
-/// Per-session limits. The pipeline enforces the media ones (pixels, frames, seconds); the daemon the
-/// byte, time and stall ones.
+/// The daemon's own per-session limits: what only the daemon sees (bytes in, wall clock, stalls, a client
+/// that does not read). The media limits (--max-pixels, --max-frames, --max-seconds) are not here: the
+/// pipeline enforces them, so they travel once, in the options the `TokenSourceFactory` was made with
+/// (`EncodeOptions`, exactly as for `vtok encode`), never as a second copy to merge.
 public struct SessionLimits: Sendable, Equatable {
-    /// Largest source frame, width x height, in pixels (nil: no limit).
-    public var maxPixels: Int?
-    /// Most source frames per session.
-    public var maxFrames: Int?
-    /// Most seconds of media (by timestamps) per session.
-    public var maxMediaSeconds: Double?
     /// Most bytes a client may send (tokenise on connect); beyond it the input is cut and the stream ends.
     public var maxInputBytes: Int?
     /// Most wall-clock seconds a session may last (nil: no limit); then its input is cut and the stream
@@ -60,13 +59,9 @@ public struct SessionLimits: Sendable, Equatable {
     /// A client that reads nothing for this long is disconnected (SO_SNDTIMEO).
     public var writeTimeout: Double
 
-    public init(maxPixels: Int? = 3840 * 2160, maxFrames: Int? = nil, maxMediaSeconds: Double? = 3600,
-                maxInputBytes: Int? = 4 << 30, maxSessionSeconds: Double? = Self.defaultMaxSessionSeconds,
+    public init(maxInputBytes: Int? = 4 << 30, maxSessionSeconds: Double? = Self.defaultMaxSessionSeconds,
                 idleTimeout: Double = 30, writeTimeout: Double = 30,
                 minInputRate: Double? = Self.defaultMinInputRate, rateWindow: Double = Self.defaultRateWindow) {
-        self.maxPixels = maxPixels
-        self.maxFrames = maxFrames
-        self.maxMediaSeconds = maxMediaSeconds
         self.maxInputBytes = maxInputBytes
         self.maxSessionSeconds = maxSessionSeconds
         self.idleTimeout = idleTimeout
@@ -75,7 +70,7 @@ public struct SessionLimits: Sendable, Equatable {
         self.rateWindow = rateWindow
     }
 
-    /// Two hours of wall clock: an hour of media (the default --max-seconds) at well under real-time speed.
+    /// Two hours of wall clock: an hour of media at well under real-time speed.
     public static let defaultMaxSessionSeconds: Double = 7200
     /// 256 bytes/s: far below any real video stream (a still H.264 picture in NUT at 25 fps is about 500 B/s,
     /// MPEG-TS at least 4.7 kB/s), far above a trickle of a byte every few seconds.

@@ -31,25 +31,20 @@ extension TokeniseSession {
     /// The pipeline only sees its input end; when the daemon cut it, or the session's time ran out while the
     /// pipeline was working, END should say so. Returns a replacement END (same sequence, counts so far) or
     /// nil to keep the pipeline's. Called with `sendLock` held.
-    func correctedEnd(_ end: EmittedPacket) -> [UInt8]? {
-        let base = StreamFormat.packetHeaderSize
-        guard end.bytes.count >= base + 20 + StreamFormat.packetTrailerSize else { return nil }
-        let said = EndReason(code: end.bytes[base + 16])
+    func correctedEnd(_ end: Packet) -> Packet? {
+        guard let said = end.end?.reason else { return nil }
         var outcome: SourceOutcome?
         if said == .endOfInput || said == .inputError { outcome = cutOutcome(pump?.cause) }
         if outcome == nil, said == .shutdown, !shutdown.isTriggered, let deadline, monotonicSeconds() >= deadline {
             outcome = sessionTimeOutcome
         }
-        if outcome == nil, said == .inputError, tracker.framesIn == 0 {
-            let length = Int(end.bytes[base + 18]) | Int(end.bytes[base + 19]) << 8
-            let available = end.bytes.count - StreamFormat.packetTrailerSize - (base + 20)
-            let text = String(decoding: end.bytes[(base + 20)..<(base + 20 + min(length, available))], as: UTF8.self)
+        if outcome == nil, said == .inputError, tracker.framesIn == 0, let text = end.end?.message {
             let hinted = Self.withPipeHint(text)
             if hinted != text { outcome = SourceOutcome(reason: .inputError, message: hinted) }
         }
         guard let outcome else { return nil }
-        return EndPacket.encode(sequence: end.header.sequence, framesIn: tracker.framesIn,
-                                latentFramesOut: tracker.latentFramesOut, reason: outcome.reason, message: outcome.message)
+        return Packet.end(EndInfo(framesIn: tracker.framesIn, latentFramesOut: tracker.latentFramesOut,
+                                  reason: outcome.reason, message: outcome.message), sequence: end.sequence)
     }
 
     /// FFmpeg names the daemon's pipe `pipe:N`, which tells a client nothing, and a plain MP4 (index at the

@@ -50,10 +50,10 @@ final class TokeniseSession: @unchecked Sendable {
         pump.start(rules: InputPump.Rules(limits: limits, started: started), shutdown: shutdown, metrics: metrics)
         let outcome: SourceOutcome
         do {
-            let source = try factory.makeSource(input: .fileDescriptor(pump.readFD), limits: limits)
+            let source = try factory.makeSource(input: .fileDescriptor(pump.readFD))
             let deadline = self.deadline
             let shutdown = self.shutdown
-            outcome = source.run(emit: { bytes in try self.deliver(bytes) }, shouldStop: {
+            outcome = source.run(emit: { packets in try self.deliver(packets) }, shouldStop: {
                 shutdown.isTriggered || deadline.map { monotonicSeconds() > $0 } ?? false
             })
         } catch {
@@ -68,24 +68,26 @@ final class TokeniseSession: @unchecked Sendable {
     /// Monotonic time at which the session's wall-clock limit ends it.
     var deadline: Double? { limits.maxSessionSeconds.map { started + $0 } }
 
-    /// The pipeline's `emit`: writes whole packets to the client. A failed write ends the session quietly
-    /// (the pipeline sees the error and stops); the failure is kept for the log and the metrics.
-    private func deliver(_ bytes: [UInt8]) throws {
+    /// The pipeline's `emit`: writes the packets of one step to the client, in one write. A failed write ends
+    /// the session quietly (the pipeline sees the error and stops); the failure is kept for the log and the metrics.
+    private func deliver(_ packets: [Packet]) throws {
         sendLock.lock()
         defer { sendLock.unlock() }
         guard !sealed else { throw ServerError.peerClosed }
         let now = monotonicSeconds()
-        var out = bytes
+        tracker.note(packets)
+        var packets = packets
         var ends = false
-        for packet in tracker.split(bytes) {
-            if packet.header.type == .tokens {
+        for (i, packet) in packets.enumerated() {
+            if packet.type == .tokens {
                 metrics.latent(frames: packet.frameCount, seconds: (lastLatentTime ?? started).distance(to: now))
                 lastLatentTime = now
-            } else if packet.header.type == .end {
+            } else if packet.type == .end {
                 ends = true
-                if let truer = correctedEnd(packet) { out = Array(out.dropLast(packet.bytes.count)) + truer }
+                if let truer = correctedEnd(packet) { packets[i] = truer }
             }
         }
+        let out = packets.bytes
         // Each write must be taken within the write timeout (a client reading a byte at a time is cut), and
         // before the session's time is up; END gets its own allowance even then (it says so).
         var by = now + limits.writeTimeout
@@ -109,7 +111,7 @@ final class TokeniseSession: @unchecked Sendable {
         guard !sealed else { return }
         sealed = true
         if !tracker.ended {
-            let end = tracker.endPacket(reason: reason, message: message)
+            let end = tracker.endPacket(reason: reason, message: message).bytes
             // The END gets its own short allowance even when the session's time is up; after a write timeout
             // or a vanished client there is nobody to read it.
             switch deliveryFailure {

@@ -64,21 +64,30 @@ public struct EndInfo: Equatable, Sendable {
         self.message = message
     }
 
-    /// A whole END packet (§3, §4.3) with sequence number `sequence`, for a daemon that must end a stream
-    /// its `StreamWriter` cannot: one it never started (an END-only stream, §5.1) or one whose writer is
-    /// gone. Normally use `StreamWriter.endPacket`, which numbers and counts for you.
+    /// A whole END packet (§3, §4.3) with sequence number `sequence`: `Packet.end(self, sequence:)`'s bytes.
     public func packet(sequence: UInt64) -> [UInt8] {
-        PacketHeader.encode(type: .end, flags: [], sequence: sequence, pts: StreamFormat.noPTS, payload: encodePayload())
+        Packet.end(self, sequence: sequence).bytes
+    }
+
+    /// This END as its payload says it: counts clamped at 0, the message cut to 4096 UTF-8 bytes at a
+    /// character boundary.
+    var asWritten: EndInfo {
+        EndInfo(framesIn: max(framesIn, 0), latentFramesOut: max(latentFramesOut, 0), reason: reason,
+                message: String(decoding: messageBytes, as: UTF8.self))
+    }
+
+    /// The message's UTF-8 bytes, cut to `StreamFormat.maxMessageLength` at a character boundary.
+    private var messageBytes: [UInt8] {
+        let text = Array(message.utf8)
+        guard text.count > StreamFormat.maxMessageLength else { return text }
+        // Cut at a UTF-8 character boundary: drop continuation bytes (10xxxxxx) at the cut.
+        var n = StreamFormat.maxMessageLength
+        while n > 0 && text[n] & 0xC0 == 0x80 { n -= 1 }
+        return Array(text[0..<n])
     }
 
     func encodePayload() -> [UInt8] {
-        var text = Array(message.utf8)
-        if text.count > StreamFormat.maxMessageLength {
-            // Cut at a UTF-8 character boundary: drop continuation bytes (10xxxxxx) at the cut.
-            var n = StreamFormat.maxMessageLength
-            while n > 0 && text[n] & 0xC0 == 0x80 { n -= 1 }
-            text = Array(text[0..<n])
-        }
+        let text = messageBytes
         var out = [UInt8]()
         out.appendLE(UInt64(max(framesIn, 0)))
         out.appendLE(UInt64(max(latentFramesOut, 0)))

@@ -1,106 +1,94 @@
-// Packet framing: the 32-byte packet header, the payload and the trailer CRC (docs/token-stream.md §3).
+// One packet as a value: what a relay needs to know about it, and its bytes (docs/token-stream.md §3, §5.5).
+// `StreamWriter` makes them, so a relay (the daemon) never parses a stream it wrote itself.
 
-/// The packet types of §4. A reader skips types it does not know (§4, §7).
-public struct PacketType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-    public var rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
+/// A whole packet: its header fields, the counts its payload carries, and its bytes on the wire. Made by
+/// `StreamWriter` (or `Packet.end` for an END the writer cannot write); changed only through `resequenced` and
+/// `markedDiscontinuous`, which keep both CRCs valid.
+///
+/// ```swift
+/// var w = try StreamWriter(header: h)
+/// let packets = try w.tokensPackets(pts: [p0], tokens: grid0)   // [HEADER, TOKENS]
+/// out(packets.bytes)                                             // what `tokensPacket` returns
+/// let joinerHeader = packets[0].resequenced(7)                   // a late joiner's HEADER (§5.2)
+/// let afterDrop = packets[1].markedDiscontinuous()               // a relay dropped packets before it (§5.5)
+/// ```
+public struct Packet: Equatable, Sendable {
+    /// Type, flags, sequence, pts and payload length, as written in `bytes`.
+    public private(set) var header: PacketHeader
+    /// TOKENS: the source frames the latent frame covers (`frame_count`, §4.2); 0 for other types.
+    public let frameCount: Int
+    /// END: its counts, reason and message as written (the message cut to 4096 bytes, §4.3); nil otherwise.
+    public let end: EndInfo?
+    /// The whole packet: header, payload, trailer CRC (§3).
+    public private(set) var bytes: [UInt8]
 
-    /// §4.1: describes the stream; starts a stream or a segment, or repeats.
-    public static let header = PacketType(rawValue: 1)
-    /// §4.2: one latent frame.
-    public static let tokens = PacketType(rawValue: 2)
-    /// §4.3: the last packet of a stream.
-    public static let end = PacketType(rawValue: 3)
+    public var type: PacketType { header.type }
+    public var flags: PacketFlags { header.flags }
+    public var sequence: UInt64 { header.sequence }
+    /// The payload's bytes (§4), a slice of `bytes`.
+    public var payload: ArraySlice<UInt8> {
+        bytes[StreamFormat.packetHeaderSize..<(bytes.count - StreamFormat.packetTrailerSize)]
+    }
 
-    public var description: String {
-        switch self {
-        case .header: return "HEADER"
-        case .tokens: return "TOKENS"
-        case .end: return "END"
-        default: return "type \(rawValue)"
+    /// Frames `payload`; the caller has checked its length against `StreamFormat.maxPayloadLength`.
+    init(type: PacketType, flags: PacketFlags, sequence: UInt64, pts: Int64, payload: [UInt8],
+         frameCount: Int = 0, end: EndInfo? = nil) {
+        header = PacketHeader(type: type, flags: flags, sequence: sequence, pts: pts, length: UInt32(payload.count))
+        bytes = PacketHeader.encode(type: type, flags: flags, sequence: sequence, pts: pts, payload: payload)
+        self.frameCount = frameCount
+        self.end = end
+    }
+
+    /// An END packet (§4.3) with sequence number `sequence`, for a daemon that must end a stream its
+    /// `StreamWriter` cannot: one it never started (an END-only stream, §5.1), one whose writer is gone, or one
+    /// whose END it replaces. Normally use `StreamWriter.endPackets`, which numbers and counts for you.
+    public static func end(_ info: EndInfo, sequence: UInt64) -> Packet {
+        let written = info.asWritten
+        return Packet(type: .end, flags: [], sequence: sequence, pts: StreamFormat.noPTS,
+                      payload: written.encodePayload(), end: written)
+    }
+
+    /// The same packet numbered `sequence` (§5.4), both CRCs recomputed: e.g. the current HEADER for a client
+    /// joining a live stream, numbered as the last packet sent so that no gap shows (§5.2).
+    public func resequenced(_ sequence: UInt64) -> Packet {
+        restamped(flags: header.flags, sequence: sequence)
+    }
+
+    /// The same packet with DISCONTINUITY set (§5.5: a relay dropped packets before it), both CRCs recomputed.
+    public func markedDiscontinuous() -> Packet {
+        restamped(flags: header.flags.union(.discontinuity), sequence: header.sequence)
+    }
+
+    /// Whether a relay may drop it (§5.5): TOKENS, repeated HEADERs and unknown types; never a HEADER that
+    /// starts a stream or segment, nor END.
+    public var isDroppable: Bool {
+        switch header.type {
+        case .end: return false
+        case .header: return header.flags.contains(.repeated)
+        default: return true
         }
     }
-}
 
-/// Packet flags (§3.1). Unknown bits are kept but carry no meaning.
-public struct PacketFlags: OptionSet, Hashable, Sendable {
-    public var rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    /// A HEADER that starts the stream or a segment (§5.3), not a repeat.
+    public var startsSegment: Bool { header.type == .header && !header.flags.contains(.repeated) }
 
-    /// Packets were dropped before this one (§5.5).
-    public static let discontinuity = PacketFlags(rawValue: 0x01)
-    /// On a HEADER: repeats the current segment's header unchanged (§5.2).
-    public static let repeated = PacketFlags(rawValue: 0x02)
-}
-
-/// The fields of a packet header (§3), without the sync bytes and CRCs.
-public struct PacketHeader: Equatable, Sendable {
-    public var type: PacketType
-    public var flags: PacketFlags
-    public var sequence: UInt64
-    /// TOKENS: pts of the first covered frame; HEADER and END: `StreamFormat.noPTS`.
-    public var pts: Int64
-    /// Payload length in bytes, at most `StreamFormat.maxPayloadLength`.
-    public var length: UInt32
-
-    public init(type: PacketType, flags: PacketFlags, sequence: UInt64, pts: Int64, length: UInt32) {
-        self.type = type
-        self.flags = flags
-        self.sequence = sequence
-        self.pts = pts
-        self.length = length
+    private func restamped(flags: PacketFlags, sequence: UInt64) -> Packet {
+        var copy = self
+        copy.header.flags = flags
+        copy.header.sequence = sequence
+        PacketHeader.restamp(&copy.bytes, flags: flags, sequence: sequence,
+                             payloadEnd: bytes.count - StreamFormat.packetTrailerSize)
+        return copy
     }
+}
 
-    /// The whole packet: header, `payload`, trailer CRC (§3). `length` is taken from `payload`.
-    static func encode(type: PacketType, flags: PacketFlags, sequence: UInt64, pts: Int64,
-                       payload: [UInt8]) -> [UInt8] {
+extension Array where Element == Packet {
+    /// The packets' bytes one after another, as they go on the wire.
+    public var bytes: [UInt8] {
+        guard count != 1 else { return self[0].bytes }
         var out = [UInt8]()
-        out.reserveCapacity(StreamFormat.packetOverhead + payload.count)
-        out.append(contentsOf: StreamFormat.sync)
-        out.append(type.rawValue)
-        out.append(flags.rawValue)
-        out.appendLE(UInt16(0))  // reserved
-        out.appendLE(sequence)
-        out.appendLE(pts)
-        out.appendLE(UInt32(payload.count))
-        out.appendLE(CRC32C.checksum(out[0..<28]))
-        out.append(contentsOf: payload)
-        out.appendLE(CRC32C.checksum(out))
+        out.reserveCapacity(reduce(0) { $0 + $1.bytes.count })
+        for p in self { out += p.bytes }
         return out
-    }
-
-    /// Parses the 32 bytes at `start` of `bytes` as a packet header, checking the sync and `header_crc`
-    /// (§3, §6.1 step 2). Does not check `length` against the limit; `nil` if fewer than 32 bytes are there.
-    public static func parse(_ bytes: [UInt8], at start: Int) -> Result<PacketHeader, StreamError>? {
-        guard start >= 0, bytes.count - start >= StreamFormat.packetHeaderSize else { return nil }
-        for i in 0..<4 where bytes[start + i] != StreamFormat.sync[i] { return .failure(.badMagic) }
-        let crc = bytes.loadLE(UInt32.self, at: start + 28)
-        guard CRC32C.checksum(bytes[start..<(start + 28)]) == crc else { return .failure(.headerCRCMismatch) }
-        return .success(PacketHeader(
-            type: PacketType(rawValue: bytes[start + 4]),
-            flags: PacketFlags(rawValue: bytes[start + 5]),
-            sequence: bytes.loadLE(UInt64.self, at: start + 8),
-            pts: bytes.loadLE(Int64.self, at: start + 16),
-            length: bytes.loadLE(UInt32.self, at: start + 24)))
-    }
-
-    /// For relays (§5.5): sets DISCONTINUITY on the packet that starts `bytes` and recomputes its two CRCs.
-    /// The packet must be whole and valid; bytes after it (more packets) are left alone.
-    public static func markDiscontinuity(_ bytes: inout [UInt8]) throws(StreamError) {
-        guard let parsed = parse(bytes, at: 0) else { throw .truncated(trailingBytes: bytes.count) }
-        let header: PacketHeader
-        switch parsed {
-        case .success(let h): header = h
-        case .failure(let e): throw e
-        }
-        let end = StreamFormat.packetHeaderSize + Int(header.length)
-        guard Int(header.length) <= StreamFormat.maxPayloadLength else { throw .packetTooLarge(length: header.length) }
-        guard bytes.count >= end + StreamFormat.packetTrailerSize else { throw .truncated(trailingBytes: bytes.count) }
-        guard CRC32C.checksum(bytes[0..<end]) == bytes.loadLE(UInt32.self, at: end) else {
-            throw .crcMismatch(sequence: header.sequence)
-        }
-        bytes[5] |= PacketFlags.discontinuity.rawValue
-        bytes.storeLE(CRC32C.checksum(bytes[0..<28]), at: 28)
-        bytes.storeLE(CRC32C.checksum(bytes[0..<end]), at: end)
     }
 }

@@ -2,7 +2,9 @@
 // (docs/token-stream.md §5).
 
 /// Writes one token stream, a packet at a time. Each call returns the bytes to write; write and flush
-/// them at once so a live consumer sees every latent frame as soon as it exists (§5.1).
+/// them at once so a live consumer sees every latent frame as soon as it exists (§5.1). The `...Packets`
+/// variants return the same packets as values (`Packet`: type, flags, sequence, counts, bytes) for a relay
+/// that routes them without parsing them again; `packets.bytes` is what the byte variant returns.
 ///
 /// ```swift
 /// var w = try StreamWriter(header: h, headerRepeatInterval: 32)
@@ -44,11 +46,14 @@ public struct StreamWriter: Sendable {
 
     /// The first HEADER packet; empty if it was already written. Every other call writes it first when
     /// needed, so calling this is only required to send the header before the first frame is ready.
-    public mutating func begin() -> [UInt8] {
+    public mutating func begin() -> [UInt8] { beginPackets().bytes }
+
+    /// `begin()` as packet values: the HEADER, or none.
+    public mutating func beginPackets() -> [Packet] {
         guard !begun else { return [] }
         begun = true
         tokensSinceHeader = 0
-        return emit(.header, [], StreamFormat.noPTS, headerPayload)
+        return [emit(.header, [], StreamFormat.noPTS, headerPayload)]
     }
 
     /// One TOKENS packet (§4.2) for a latent frame covering the source frames with timestamps `pts`, preceded
@@ -58,6 +63,12 @@ public struct StreamWriter: Sendable {
     /// ones `T`, except the segment's last one, which may cover fewer.
     public mutating func tokensPacket(pts: [Int64], tokens: [UInt16], latents: [Float]? = nil,
                                       flags: PacketFlags = []) throws(StreamError) -> [UInt8] {
+        try tokensPackets(pts: pts, tokens: tokens, latents: latents, flags: flags).bytes
+    }
+
+    /// `tokensPacket` as packet values: [HEADER,] [repeated HEADER,] TOKENS.
+    public mutating func tokensPackets(pts: [Int64], tokens: [UInt16], latents: [Float]? = nil,
+                                       flags: PacketFlags = []) throws(StreamError) -> [Packet] {
         guard !isEnded else { throw .invalidArgument("the stream has ended") }
         guard !segmentClosed else {
             throw .invalidArgument("a latent frame covering fewer than \(header.temporalFactor) frames must be the segment's last")
@@ -66,12 +77,12 @@ public struct StreamWriter: Sendable {
         if let problem = frame.violation(against: header) { throw .invalidArgument(problem) }
         if latentIndex == 0 && pts.count != 1 { throw .invalidArgument("latent 0 of a segment covers exactly 1 frame") }
 
-        var out = begin()
+        var out = beginPackets()
         if headerRepeatInterval > 0 && tokensSinceHeader >= headerRepeatInterval {
-            out += emit(.header, .repeated, StreamFormat.noPTS, headerPayload)
+            out.append(emit(.header, .repeated, StreamFormat.noPTS, headerPayload))
             tokensSinceHeader = 0
         }
-        out += emit(.tokens, flags, pts[0], frame.encodePayload())
+        out.append(emit(.tokens, flags, pts[0], frame.encodePayload(), frameCount: pts.count))
         if latentIndex > 0 && pts.count < header.temporalFactor { segmentClosed = true }
         latentIndex += 1
         tokensSinceHeader += 1
@@ -83,6 +94,11 @@ public struct StreamWriter: Sendable {
     /// Starts a new segment (§5.3), e.g. after the source frame size changed: returns its HEADER. The writer
     /// sets `segment` to the current one + 1 and keeps the stream id; the rest comes from `newHeader`.
     public mutating func newSegment(_ newHeader: StreamHeader) throws(StreamError) -> [UInt8] {
+        try newSegmentPackets(newHeader).bytes
+    }
+
+    /// `newSegment` as packet values: [first HEADER,] the segment's HEADER.
+    public mutating func newSegmentPackets(_ newHeader: StreamHeader) throws(StreamError) -> [Packet] {
         guard !isEnded else { throw .invalidArgument("the stream has ended") }
         var next = newHeader
         next.segment = header.segment + 1
@@ -90,22 +106,28 @@ public struct StreamWriter: Sendable {
         next.versionMajor = StreamFormat.versionMajor
         next.versionMinor = StreamFormat.versionMinor
         if let problem = next.violation() { throw .invalidArgument(problem) }
-        var out = begin()
+        var out = beginPackets()
         header = next
         headerPayload = next.encodePayload()
         latentIndex = 0
         tokensSinceHeader = 0
         segmentClosed = false
-        out += emit(.header, [], StreamFormat.noPTS, headerPayload)
+        out.append(emit(.header, [], StreamFormat.noPTS, headerPayload))
         return out
     }
 
     /// The END packet (§4.3) with the writer's counts; empty if the stream has already ended.
     public mutating func endPacket(reason: EndReason, message: String = "") -> [UInt8] {
+        endPackets(reason: reason, message: message).bytes
+    }
+
+    /// `endPacket` as packet values: [HEADER,] END; none if the stream has already ended.
+    public mutating func endPackets(reason: EndReason, message: String = "") -> [Packet] {
         guard !isEnded else { return [] }
-        var out = begin()
+        var out = beginPackets()
         let info = EndInfo(framesIn: framesIn, latentFramesOut: latentFramesOut, reason: reason, message: message)
-        out += emit(.end, [], StreamFormat.noPTS, info.encodePayload())
+        out.append(.end(info, sequence: nextSequence))
+        nextSequence += 1
         isEnded = true
         return out
     }
@@ -113,16 +135,23 @@ public struct StreamWriter: Sendable {
     /// A packet of a type this version does not define (§4: readers skip it), for extensions and tests.
     public mutating func extensionPacket(type: PacketType, flags: PacketFlags = [], pts: Int64 = StreamFormat.noPTS,
                                          payload: [UInt8]) throws(StreamError) -> [UInt8] {
+        try extensionPackets(type: type, flags: flags, pts: pts, payload: payload).bytes
+    }
+
+    /// `extensionPacket` as packet values: [HEADER,] the packet.
+    public mutating func extensionPackets(type: PacketType, flags: PacketFlags = [], pts: Int64 = StreamFormat.noPTS,
+                                          payload: [UInt8]) throws(StreamError) -> [Packet] {
         guard ![PacketType.header, .tokens, .end].contains(type) else {
             throw .invalidArgument("\(type) packets are written by their own methods")
         }
         guard payload.count <= StreamFormat.maxPayloadLength else { throw .invalidArgument("payload over 16 MiB") }
         guard !isEnded else { throw .invalidArgument("the stream has ended") }
-        return begin() + emit(type, flags, pts, payload)
+        return beginPackets() + [emit(type, flags, pts, payload)]
     }
 
-    private mutating func emit(_ type: PacketType, _ flags: PacketFlags, _ pts: Int64, _ payload: [UInt8]) -> [UInt8] {
+    private mutating func emit(_ type: PacketType, _ flags: PacketFlags, _ pts: Int64, _ payload: [UInt8],
+                               frameCount: Int = 0) -> Packet {
         defer { nextSequence += 1 }
-        return PacketHeader.encode(type: type, flags: flags, sequence: nextSequence, pts: pts, payload: payload)
+        return Packet(type: type, flags: flags, sequence: nextSequence, pts: pts, payload: payload, frameCount: frameCount)
     }
 }

@@ -86,7 +86,7 @@ struct EncodeCommand: ParsableCommand {
             var latencies: [Double] = []
             let meter = ProgressMeter("encode", total: media.maxFrames.map { m in min(m, pipeline.mediaInfo.expectedFrames ?? m) }
                                       ?? pipeline.mediaInfo.expectedFrames, quiet: quiet)
-            let summary = pipeline.run(emit: { bytes in try interrupt.emit(bytes) { try sink.write($0) } },
+            let summary = pipeline.run(packets: { packets in try interrupt.emit(packets) { try sink.write($0) } },
                                        shouldStop: { interrupt.isRequested }, progress: { p in
                 if stats { latencies.append(p.latencySeconds) }
                 meter.update(p.framesIn, extra: "\(p.latentsOut) latent frames")

@@ -67,32 +67,27 @@ final class EncodeInterrupt: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Writes `bytes` (whole packets) with `write`, keeping the counts an END needs; after a signal, the
-    /// pipeline's END(shutdown) becomes END(interrupted). Throws once the watcher has ended the stream.
-    func emit(_ bytes: [UInt8], write: ([UInt8]) throws -> Void) throws {
+    /// Writes the bytes of `packets` (one pipeline step) with `write`, keeping the counts an END needs; after a
+    /// signal, the pipeline's END(shutdown) becomes END(interrupted). Throws once the watcher has ended the stream.
+    func emit(_ packets: [Packet], write: ([UInt8]) throws -> Void) throws {
         lock.lock()
         defer { lock.unlock() }
         guard !ended else { throw CLIError("the stream was already ended by the interrupt") }
-        var out = bytes
-        var at = 0
-        while case .success(let h)? = PacketHeader.parse(bytes, at: at) {
-            let payload = at + StreamFormat.packetHeaderSize
-            let next = payload + Int(h.length) + StreamFormat.packetTrailerSize
-            guard h.length <= UInt32(StreamFormat.maxPayloadLength), next <= bytes.count else { break }
-            sequence = h.sequence
-            if h.type == .tokens, h.length >= 6 {
-                framesIn += Int(bytes[payload + 4]) | Int(bytes[payload + 5]) << 8
+        var out = packets
+        for (i, p) in packets.enumerated() {
+            sequence = p.sequence
+            if p.type == .tokens {
+                framesIn += p.frameCount
                 latentsOut += 1
-            } else if h.type == .end {
+            } else if p.type == .end {
                 ended = true
-                if let signal, h.length > 16, EndReason(code: bytes[payload + 16]) == .shutdown {
-                    out = Array(out[0..<at]) + endPacket(signal: signal, sequence: h.sequence)
+                if let signal, p.end?.reason == .shutdown {
+                    out[i] = endPacket(signal: signal, sequence: p.sequence)
                     rewrote = true
                 }
             }
-            at = next
         }
-        try write(out)
+        try write(out.bytes)
     }
 
     /// Whether the stream's END says `interrupted` (the caller then exits with `exitStatus`).
@@ -109,9 +104,9 @@ final class EncodeInterrupt: @unchecked Sendable {
         lock.unlock()
     }
 
-    private func endPacket(signal: Int32, sequence: UInt64) -> [UInt8] {
-        EndInfo(framesIn: framesIn, latentFramesOut: latentsOut, reason: .interrupted,
-                message: "interrupted by \(Self.name(signal))").packet(sequence: sequence)
+    private func endPacket(signal: Int32, sequence: UInt64) -> Packet {
+        .end(EndInfo(framesIn: framesIn, latentFramesOut: latentsOut, reason: .interrupted,
+                     message: "interrupted by \(Self.name(signal))"), sequence: sequence)
     }
 
     private func watch(_ readFD: Int32) {
@@ -137,7 +132,7 @@ final class EncodeInterrupt: @unchecked Sendable {
         }
         ended = true
         if let fd {
-            let end = endPacket(signal: signal, sequence: sequence.map { $0 &+ 1 } ?? 0)
+            let end = endPacket(signal: signal, sequence: sequence.map { $0 &+ 1 } ?? 0).bytes
             _ = end.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         }
         Terminal.error(fd == nil ? "interrupted by \(Self.name(signal)) before the output was opened"

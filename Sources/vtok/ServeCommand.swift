@@ -110,8 +110,9 @@ struct ServeCommand: ParsableCommand {
         config.socketGroup = socketGroup
         config.liveSource = source
         config.maxSessions = maxSessions
-        config.limits = SessionLimits(maxPixels: media.maxPixels, maxFrames: media.maxFrames,
-                                      maxMediaSeconds: media.maxSeconds, maxInputBytes: maxInputBytes,
+        // --max-pixels/--max-frames/--max-seconds are in `options` (the pipeline enforces them, as in `vtok
+        // encode`); SessionLimits holds only the daemon's own byte, time and stall limits.
+        config.limits = SessionLimits(maxInputBytes: maxInputBytes,
                                       maxSessionSeconds: maxSessionSeconds > 0 ? maxSessionSeconds : nil,
                                       idleTimeout: idleTimeout, writeTimeout: writeTimeout,
                                       minInputRate: minInputRate > 0 ? minInputRate : nil, rateWindow: rateWindow)

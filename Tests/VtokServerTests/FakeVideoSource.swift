@@ -12,15 +12,17 @@ struct FakeSourceFactory: TokenSourceFactory {
     static let frameBytes = 64
     /// Seconds to wait per frame (simulates the engine's work, so shutdown lands mid-stream).
     var frameDelay: Double = 0
+    /// The media limit of a session's frames (the real factory's is in its EncodeOptions); nil: none.
+    var maxFrames: Int?
 
     struct NotMedia: Error, CustomStringConvertible { var description = "not a FAKEVID1 stream" }
 
-    func makeSource(input: SourceInput, limits: SessionLimits) throws -> any TokenSource {
+    func makeSource(input: SourceInput) throws -> any TokenSource {
         switch input {
         case .fileDescriptor(let fd):
             var magic = [UInt8](repeating: 0, count: 8)
             guard FakeSource.readFully(fd, &magic), magic == Self.magic else { throw NotMedia() }
-            return FakeSource(input: .descriptor(fd), grid: (2, 3), frameDelay: frameDelay, maxFrames: limits.maxFrames)
+            return FakeSource(input: .descriptor(fd), grid: (2, 3), frameDelay: frameDelay, maxFrames: maxFrames)
         case .location(let location):
             let parts = location.split(separator: ":").map(String.init)
             guard parts.count >= 3, parts[0] == "fake-live", let frames = Int(parts[1]), let ms = Double(parts[2]) else {
@@ -75,7 +77,7 @@ final class FakeSource: TokenSource {
         }
     }
 
-    func run(emit: ([UInt8]) throws -> Void, shouldStop: @escaping @Sendable () -> Bool) -> SourceOutcome {
+    func run(emit: ([Packet]) throws -> Void, shouldStop: @escaping @Sendable () -> Bool) -> SourceOutcome {
         guard var writer = try? StreamWriter(header: Self.header(grid: grid), headerRepeatInterval: 4) else {
             return SourceOutcome(reason: .encoderError)
         }
@@ -87,11 +89,11 @@ final class FakeSource: TokenSource {
             guard !pending.isEmpty else { return }
             let seed = pending.reduce(0) { $0 &* 31 &+ $1.sum }
             let tokens = (0..<(grid.h * grid.w)).map { UInt16((seed &+ $0 &* 97) & 0x7FFF % 64000) }
-            try emit(try w.tokensPacket(pts: pending.map(\.pts), tokens: tokens))
+            try emit(try w.tokensPackets(pts: pending.map(\.pts), tokens: tokens))
             pending.removeAll()
         }
         do {
-            try emit(writer.begin())
+            try emit(writer.beginPackets())
             while true {
                 // Stop between latent frames only, as the real pipeline does.
                 if pending.isEmpty && shouldStop() { reason = .shutdown; message = "stopped"; break }
@@ -103,7 +105,7 @@ final class FakeSource: TokenSource {
                 if i == 1 || pending.count == 4 { try flush(&writer) }
             }
             try flush(&writer)
-            try emit(writer.endPacket(reason: reason, message: message))
+            try emit(writer.endPackets(reason: reason, message: message))
         } catch {
             return SourceOutcome(reason: .inputError, message: "output: \(error)")
         }
@@ -121,9 +123,9 @@ func referenceStream(for media: [UInt8]) throws -> [UInt8] {
         close(writeEnd)
     }
     writer.start()
-    let source = try FakeSourceFactory().makeSource(input: .fileDescriptor(readEnd), limits: SessionLimits())
+    let source = try FakeSourceFactory().makeSource(input: .fileDescriptor(readEnd))
     var out = [UInt8]()
-    _ = source.run(emit: { out += $0 }, shouldStop: { false })
+    _ = source.run(emit: { out += $0.bytes }, shouldStop: { false })
     close(readEnd)
     return out
 }

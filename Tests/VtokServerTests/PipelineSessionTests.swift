@@ -73,6 +73,28 @@ final class PipelineSessionTests: XCTestCase {
         for i in 0..<3 { XCTAssertEqual(results.get()?[i], expected, "client \(i)") }
     }
 
+    /// The media limits have one route: the factory's EncodeOptions, as for `vtok encode`.
+    func testMediaLimitsComeFromTheEncodeOptions() throws {
+        var options = try options()
+        options.limits.maxFrames = 5
+        let media = try clip(frames: 9)
+        let expected = try reference(media, options)
+        XCTAssertEqual(endInfo(decode(expected).events)?.framesIn, 5)
+        XCTAssertEqual(endInfo(decode(expected).events)?.reason, .limitExceeded)
+        let daemon = try InProcessDaemon(factory: PipelineSourceFactory(options: options, streamID: streamID))
+        defer { daemon.stop() }
+        XCTAssertEqual(try TestClient(path: daemon.socketPath).exchange(media), expected)
+
+        options.limits.maxFrames = nil
+        options.media.maxPixels = 96 * 64 - 1
+        let small = try InProcessDaemon(factory: PipelineSourceFactory(options: options, streamID: streamID))
+        defer { small.stop() }
+        let (events, complete) = decode(try TestClient(path: small.socketPath).exchange(media))
+        XCTAssertTrue(complete)
+        XCTAssertEqual(endInfo(events)?.reason, .inputError)
+        XCTAssertTrue(endInfo(events)?.message.contains("6143") ?? false, "\(events)")
+    }
+
     func testGarbageThroughFFmpegEndsWithInputError() throws {
         let daemon = try InProcessDaemon(factory: PipelineSourceFactory(options: try options()))
         defer { daemon.stop() }

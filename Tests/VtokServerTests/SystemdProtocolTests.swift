@@ -105,29 +105,30 @@ final class SystemdProtocolTests: XCTestCase {
     func testDaemonsOwnEndPacketReadsBack() {
         var tracker = StreamTracker()
         var w = try! StreamWriter(header: FakeSource.header(grid: (2, 2)))
-        let head = w.begin()
-        let t0 = try! w.tokensPacket(pts: [0], tokens: [1, 2, 3, 4])
-        let t1 = try! w.tokensPacket(pts: [1, 2, 3, 4], tokens: [1, 2, 3, 4])
-        XCTAssertEqual(tracker.split(head + t0).count, 2)
-        XCTAssertEqual(tracker.split(t1).count, 1)
-        let end = tracker.endPacket(reason: .shutdown, message: "arrêt")
+        let head = w.beginPackets()
+        let t0 = try! w.tokensPackets(pts: [0], tokens: [1, 2, 3, 4])
+        let t1 = try! w.tokensPackets(pts: [1, 2, 3, 4], tokens: [1, 2, 3, 4])
+        tracker.note(head + t0)
+        tracker.note(t1)
+        XCTAssertEqual((head + t0).count, 2)
+        XCTAssertEqual(t1.count, 1)
+        let end = tracker.endPacket(reason: .shutdown, message: "arrêt").bytes
         let official = w.endPacket(reason: .shutdown, message: "arrêt")
         XCTAssertEqual(end, official, "byte-identical to the StreamWriter's END at the same point")
-        let (events, complete) = decode(EndPacket.encode(sequence: 0, framesIn: 0, latentFramesOut: 0,
-                                                         reason: .limitExceeded, message: "busy"))
+        let busy = EndInfo(framesIn: 0, latentFramesOut: 0, reason: .limitExceeded, message: "busy")
+        let (events, complete) = decode(Packet.end(busy, sequence: 0).bytes)
         XCTAssertTrue(complete)
         XCTAssertEqual(events, [.end(EndInfo(framesIn: 0, latentFramesOut: 0, reason: .limitExceeded, message: "busy"))])
     }
 
     func testPacketQueueDropsAndMarks() {
         var w = try! StreamWriter(header: FakeSource.header(grid: (1, 1)), headerRepeatInterval: 0)
-        var tracker = StreamTracker()
-        var packets = tracker.split(w.begin())
+        var packets = w.beginPackets()
         for i in 0..<6 {
             let pts: [Int64] = i == 0 ? [0] : (1...4).map { Int64(4 * i - 4 + $0) }
-            packets += tracker.split(try! w.tokensPacket(pts: pts, tokens: [1]))
+            packets += try! w.tokensPackets(pts: pts, tokens: [1])
         }
-        packets += tracker.split(w.endPacket(reason: .endOfInput))
+        packets += w.endPackets(reason: .endOfInput)
         let q = PacketQueue(capacity: 2)
         let kept = packets.map { q.push($0, emitted: 0) }
         // HEADER, T0 kept (2 queued), T1..T5 dropped, END kept: never dropped (§5.5).
