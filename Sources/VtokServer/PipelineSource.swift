@@ -43,6 +43,6 @@ final class PipelineSource: TokenSource {
 
     func run(emit: ([UInt8]) throws -> Void, shouldStop: @escaping @Sendable () -> Bool) -> SourceOutcome {
         let summary = pipeline.run(emit: emit, shouldStop: shouldStop)
-        return SourceOutcome(reason: summary.reason, message: summary.message)
+        return SourceOutcome(reason: summary.reason, message: summary.message, damage: summary.inputDamage)
     }
 }
