@@ -65,3 +65,30 @@ public struct FrameRateResampler<Item> {
         return [(last, nextSlot)]
     }
 }
+
+/// A value that carries its own presentation time, such as `VideoFrame`: the resampler re-stamps it.
+public protocol Timestamped {
+    var pts: Int64 { get set }
+    /// The time base of `pts`.
+    var timeBase: Rational { get set }
+}
+
+extension FrameRateResampler where Item: Timestamped {
+    /// Feeds one item at its own pts (in `inputTimeBase`); returns the items that became final, each re-stamped
+    /// with its output pts in `outputTimeBase`.
+    public mutating func push(_ item: Item) -> [Item] {
+        push(item, pts: item.pts).map(stamped)
+    }
+
+    /// Emits the last pending item, if any, re-stamped.
+    public mutating func flushItems() -> [Item] {
+        flush().map(stamped)
+    }
+
+    private func stamped(_ output: (item: Item, pts: Int64)) -> Item {
+        var item = output.item
+        item.pts = output.pts
+        item.timeBase = outputTimeBase
+        return item
+    }
+}

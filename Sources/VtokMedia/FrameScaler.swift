@@ -27,7 +27,7 @@ final class FrameScaler {
     private let cropRows: [Int]
 
     init(source: FrameSize, pixelFormat: AVPixelFormat, plan: ScalePlan, algorithm: ScalingAlgorithm,
-         fullRange: Bool, colorspace: AVColorSpace = AVCOL_SPC_UNSPECIFIED) throws {
+         fullRange: Bool, colorspace: AVColorSpace = AVCOL_SPC_UNSPECIFIED) throws(MediaError) {
         self.source = source
         self.pixelFormat = pixelFormat
         self.plan = plan
@@ -65,7 +65,7 @@ final class FrameScaler {
     deinit { sws_freeContext(context) }
 
     /// Converts `frame` (which must have this scaler's source size and format) to (h, w, 3) RGB24.
-    func scale(_ frame: UnsafePointer<AVFrame>) throws -> [UInt8] {
+    func scale(_ frame: UnsafePointer<AVFrame>) throws(MediaError) -> [UInt8] {
         let out = plan.output
         let f = frame.pointee
         let srcData: [UnsafePointer<UInt8>?] = withUnsafeBytes(of: f.data) { raw in

@@ -24,7 +24,8 @@ public struct FFmpegError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Everything that can go wrong reading or writing media.
+/// Everything that can go wrong reading or writing media: every throwing function of VtokMedia throws this
+/// and nothing else. (A frame-size change is not an error: `MediaReader.next()` returns it as an event.)
 public enum MediaError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The input could not be opened or is not a container FFmpeg recognises
     /// (`avformat_open_input` / `avformat_find_stream_info`).
@@ -42,9 +43,6 @@ public enum MediaError: Error, Hashable, Sendable, CustomStringConvertible {
     case noFrames(url: String)
     /// The source picture is larger than the configured `maxPixels`.
     case tooManyPixels(size: FrameSize, limit: Int)
-    /// The decoded picture size changed mid-stream. Non-fatal for `MediaReader`: the reader has already
-    /// re-configured itself and the next `nextFrame()` returns the first frame of the new size.
-    case frameSizeChanged(old: FrameSize, new: FrameSize)
     /// A requested size is impossible (zero, negative, or not a multiple of the spatial factor).
     case invalidSize(String)
     /// An option value that cannot work (a non-positive frame rate or time base, ...).
@@ -65,7 +63,6 @@ public enum MediaError: Error, Hashable, Sendable, CustomStringConvertible {
         case let .encoderMissing(codec): return "no encoder '\(codec)' in libavcodec"
         case let .noFrames(url): return "no video frame could be decoded from '\(url)'"
         case let .tooManyPixels(size, limit): return "frame size \(size) exceeds the limit of \(limit) pixels"
-        case let .frameSizeChanged(old, new): return "frame size changed mid-stream from \(old) to \(new)"
         case let .invalidSize(why): return "invalid size: \(why)"
         case let .invalidOption(why): return "invalid option: \(why)"
         case let .invalidFrame(why): return "invalid frame: \(why)"
@@ -77,7 +74,7 @@ public enum MediaError: Error, Hashable, Sendable, CustomStringConvertible {
 
 /// Throws `MediaError.ffmpeg` when an FFmpeg call returned a negative code; returns the code otherwise.
 @discardableResult
-func check(_ code: Int32, _ function: String) throws -> Int32 {
-    if code < 0 { throw MediaError.ffmpeg(FFmpegError(function: function, code: code)) }
+func check(_ code: Int32, _ function: String) throws(MediaError) -> Int32 {
+    if code < 0 { throw .ffmpeg(FFmpegError(function: function, code: code)) }
     return code
 }

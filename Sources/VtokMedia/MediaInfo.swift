@@ -1,6 +1,6 @@
 // What the reader knows about its input: container, codec, sizes, rate, time base, liveness.
 
-/// Metadata of an open input. Sizes describe the current segment (they change after `.frameSizeChanged`).
+/// Metadata of an open input. Sizes describe the current segment (they change at a `.sizeChanged` event).
 public struct MediaInfo: Sendable, Equatable {
     /// What was opened: a path, URL, or "pipe:N" for a file descriptor.
     public var url: String

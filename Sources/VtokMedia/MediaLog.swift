@@ -16,23 +16,33 @@ public enum MediaLogLevel: Int32, Sendable, Comparable, CaseIterable {
 }
 
 /// Global control of FFmpeg's logging. Default: errors only, printed by FFmpeg to stderr.
+///
+/// Whatever the handler, every error line FFmpeg logs for a reader is also kept by that reader
+/// (`MediaDiagnostics.ffmpegErrors`): a line belongs to the reader whose demuxer or decoder context logged it
+/// (their `opaque` carries the reader's log id, also on FFmpeg's decoder threads), else to the reader working
+/// on the thread that logged it.
 public enum MediaLog {
     public typealias Handler = @Sendable (MediaLogLevel, String) -> Void
 
-    private final class State: @unchecked Sendable {
+    private final class State: @unchecked Sendable {   // guarded by lock
         let lock = NSLock()
         var handler: Handler?
+        var collectors: [Int: MediaLogCollector] = [:]
+        var nextID = 1
     }
 
     private static let state = State()
 
-    /// Called once before any FFmpeg work: quiet default and device registration.
+    /// Called once before any FFmpeg work: quiet default, device registration, and the trampoline that lets
+    /// readers collect FFmpeg's error lines (FFmpeg's own printer still prints while no handler is set).
     static let bootstrap: Void = {
         av_log_set_level(MediaLogLevel.error.rawValue)
         avdevice_register_all()
+        install(forward: true)
     }()
 
-    /// Messages more verbose than `level` are dropped before they are formatted.
+    /// Messages more verbose than `level` are dropped before they are formatted (error lines are always
+    /// formatted, for the readers' diagnostics).
     public static func setLevel(_ level: MediaLogLevel) {
         _ = bootstrap
         av_log_set_level(level.rawValue)
@@ -47,23 +57,68 @@ public enum MediaLog {
         state.lock.lock()
         state.handler = handler
         state.lock.unlock()
-        vtok_log_install(handler == nil ? nil : { level, line in
-            guard let line else { return }
-            MediaLog.deliver(level: level, line: String(cString: line))
-        })
+        install(forward: handler == nil)
     }
 
-    private static func deliver(level: Int32, line: String) {
-        state.lock.lock()
-        let handler = state.handler
-        state.lock.unlock()
+    private static func install(forward: Bool) {
+        vtok_log_install({ level, line, owner in
+            guard let line else { return }
+            MediaLog.deliver(level: level, line: String(cString: line), owner: owner.map { Int(bitPattern: $0) })
+        }, forward ? 1 : 0)
+    }
+
+    private static func deliver(level raw: Int32, line: String, owner: Int?) {
+        let level = MediaLogLevel(av: raw)
         var text = line
         while text.last == "\n" { text.removeLast() }
-        if MediaLogLevel(av: level) <= .error, let capture = Thread.current.threadDictionary[captureKey] as? Capture,
-           capture.lines.count < 16 {
-            capture.lines.append(text.range(of: "] ").map { String(text[$0.upperBound...]) } ?? text)
+        state.lock.lock()
+        let handler = state.handler
+        let owned = owner.flatMap { state.collectors[$0] }
+        state.lock.unlock()
+        if level <= .error {
+            let bare = text.range(of: "] ").map { String(text[$0.upperBound...]) } ?? text
+            if handler != nil, let capture = Thread.current.threadDictionary[captureKey] as? Capture,
+               capture.lines.count < 16 {
+                capture.lines.append(bare)
+            }
+            (owned ?? current)?.record(bare)
         }
-        handler?(MediaLogLevel(av: level), text)
+        if raw <= av_log_get_level() { handler?(level, text) }
+    }
+
+    // MARK: collectors (one per reader)
+
+    /// A new collector, registered until `unregister`; its id goes into the reader's contexts' `opaque`.
+    static func register() -> MediaLogCollector {
+        state.lock.lock()
+        defer { state.lock.unlock() }
+        let collector = MediaLogCollector(id: state.nextID)
+        state.nextID += 1
+        state.collectors[collector.id] = collector
+        return collector
+    }
+
+    static func unregister(_ collector: MediaLogCollector) {
+        state.lock.lock()
+        state.collectors[collector.id] = nil
+        state.lock.unlock()
+    }
+
+    private static let currentKey = "vtok.MediaLog.current"
+
+    /// The collector of the reader working on this thread.
+    private static var current: MediaLogCollector? {
+        Thread.current.threadDictionary[currentKey] as? MediaLogCollector
+    }
+
+    /// Runs `body` with `collector` as this thread's: lines FFmpeg logs on this thread without a reader's
+    /// context (av_log(NULL, ...), AVIOContext, swscale) go to it.
+    static func collecting<T, E: Error>(into collector: MediaLogCollector, _ body: () throws(E) -> T) throws(E) -> T {
+        let dict = Thread.current.threadDictionary
+        let outer = dict[currentKey]
+        dict[currentKey] = collector
+        defer { dict[currentKey] = outer }
+        return try body()
     }
 
     private final class Capture { var lines: [String] = [] }
@@ -71,8 +126,9 @@ public enum MediaLog {
 
     /// Runs `body` and returns the error lines FFmpeg logged on this thread meanwhile, without their
     /// "[name @ 0x...] " prefix: some causes are only said there (a y4m of 100000x100000 fails to open with
-    /// EBUSY; the log says "Picture size 100000x100000 is invalid"). Empty when no handler is installed.
-    static func errors<T>(during body: () throws -> T) rethrows -> (T, [String]) {
+    /// EBUSY; the log says "Picture size 100000x100000 is invalid"). Empty when no handler is installed
+    /// (FFmpeg then prints them itself).
+    static func errors<T, E: Error>(during body: () throws(E) -> T) throws(E) -> (T, [String]) {
         let capture = Capture()
         let dict = Thread.current.threadDictionary
         let outer = dict[captureKey]
@@ -80,5 +136,40 @@ public enum MediaLog {
         defer { dict[captureKey] = outer }
         let result = try body()
         return (result, capture.lines)
+    }
+}
+
+/// The error lines FFmpeg logged for one reader (any thread may add to it).
+final class MediaLogCollector: @unchecked Sendable {   // guarded by lock
+    let id: Int
+    private let lock = NSLock()
+    private var lines: [String] = []
+    private var count = 0
+    private var cut = false
+
+    /// At most this many lines are kept; all are counted and scanned for truncation.
+    static let keep = 16
+
+    init(id: Int) { self.id = id }
+
+    /// The id as a C pointer for `opaque` (never dereferenced).
+    var opaque: UnsafeMutableRawPointer? { UnsafeMutableRawPointer(bitPattern: id) }
+
+    func record(_ line: String) {
+        let says = MediaDiagnostics.saysTruncated(line)
+        lock.lock()
+        defer { lock.unlock() }
+        if lines.count < Self.keep { lines.append(line) }
+        count += 1
+        cut = cut || says
+    }
+
+    /// Copies what was collected into `diagnostics`.
+    func fill(_ diagnostics: inout MediaDiagnostics) {
+        lock.lock()
+        defer { lock.unlock() }
+        diagnostics.ffmpegErrors = lines
+        diagnostics.ffmpegErrorCount = count
+        diagnostics.ffmpegSaysTruncated = cut
     }
 }

@@ -1,37 +1,32 @@
 // What happens to each decoded picture: limits, size changes, timestamps, scaling, resampling.
 import CFFmpeg
 
-/// Scaled RGB24 pixels with their size, as they wait in the resampler.
-struct ScaledPicture {
-    var size: FrameSize
-    var pixels: [UInt8]   // (h, w, 3) RGB24
-}
-
 extension MediaReader {
-    func checkPixels(_ size: FrameSize) throws {
+    func checkPixels(_ size: FrameSize) throws(MediaError) {
         if size.pixelCount > options.maxPixels { throw MediaError.tooManyPixels(size: size, limit: options.maxPixels) }
     }
 
     /// Handles one decoded frame (the caller unrefs it).
-    func handle(_ frame: UnsafeMutablePointer<AVFrame>) throws {
-        diagnostics.decodedFrames += 1
+    func handle(_ frame: UnsafeMutablePointer<AVFrame>) throws(MediaError) {
+        tally.decodedFrames += 1
         let f = frame.pointee
-        if f.flags & AV_FRAME_FLAG_CORRUPT != 0 || f.decode_error_flags != 0 { diagnostics.corruptFrames += 1 }
+        if f.flags & AV_FRAME_FLAG_CORRUPT != 0 || f.decode_error_flags != 0 { tally.corruptFrames += 1 }
         let size = FrameSize(width: Int(f.width), height: Int(f.height))
         try checkPixels(size)
 
         let raw = f.best_effort_timestamp == vtok_nopts_value() ? nil : f.best_effort_timestamp
         let previous = timestamps.last
         let pts = timestamps.next(raw)
-        if let previous, pts &- previous > 2 * timestamps.frameDuration { diagnostics.timestampGaps += 1 }
-        diagnostics.repairedTimestamps = timestamps.repaired
+        if let previous, pts &- previous > 2 * timestamps.frameDuration { tally.timestampGaps += 1 }
+        tally.repairedTimestamps = timestamps.repaired
 
         let decodedFormat = AVPixelFormat(rawValue: f.format)
         let pixelFormat = Self.unJPEG(decodedFormat)
-        var sizeChange: (old: FrameSize, new: FrameSize)?
+        var sizeChange: FrameSizeChange?
         if scaler == nil || scaler?.source != size || scaler?.pixelFormat != pixelFormat {
             if let old = scaler?.source, old != size {
-                sizeChange = (Self.turned(old, info.appliedQuarterTurns), Self.turned(size, info.appliedQuarterTurns))
+                sizeChange = FrameSizeChange(old: Self.turned(old, info.appliedQuarterTurns),
+                                             new: Self.turned(size, info.appliedQuarterTurns))
             }
             // Sizes are planned for the upright picture; the scaler works on the stored one, then it is turned.
             let turns = info.appliedQuarterTurns
@@ -46,30 +41,33 @@ extension MediaReader {
         }
         guard let scaler else { return }
         let turns = info.appliedQuarterTurns
-        let picture = ScaledPicture(size: Self.turned(scaler.plan.output, turns),
-                                    pixels: Self.turn(try scaler.scale(frame), size: scaler.plan.output, quarters: turns))
+        let shown = Self.turned(scaler.plan.output, turns)
+        // Numbered when it leaves (the resampler may drop or repeat it); stamped in the stream's time base.
+        let picture = VideoFrame(width: shown.width, height: shown.height,
+                                 pixels: Self.turn(try scaler.scale(frame), size: scaler.plan.output, quarters: turns),
+                                 pts: pts, timeBase: streamTimeBase, index: 0)
 
         if let change = sizeChange {
             // Everything of the old size goes out first, then the notice, then the new frames.
             if var r = resampler {
-                enqueue(r.flush())
+                enqueue(r.flushItems())
                 resampler = r
             }
-            queue.append(.sizeChange(old: change.old, new: change.new))
+            queue.append(.sizeChanged(change))
         }
         if var r = resampler {
-            enqueue(r.push(picture, pts: pts))
+            enqueue(r.push(picture))
             resampler = r
         } else {
-            enqueue([(picture, pts)])
+            enqueue([picture])
         }
     }
 
-    /// Wraps scaled pictures into numbered frames and queues them.
-    func enqueue(_ outputs: [(item: ScaledPicture, pts: Int64)]) {
-        for (picture, pts) in outputs {
-            queue.append(.frame(VideoFrame(width: picture.size.width, height: picture.size.height,
-                                           pixels: picture.pixels, pts: pts, index: nextIndex)))
+    /// Numbers frames in output order and queues them.
+    func enqueue(_ frames: [VideoFrame]) {
+        for var frame in frames {
+            frame.index = nextIndex
+            queue.append(.frame(frame))
             nextIndex += 1
         }
     }

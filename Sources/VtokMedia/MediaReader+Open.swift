@@ -21,8 +21,9 @@ extension MediaReader {
     static func url(forPath path: String) -> String { path == "-" ? "pipe:0" : path }
 
     /// Opens the demuxer and reads stream info. The returned context is owned by the caller.
-    static func openFormat(url: String, options: MediaReaderOptions, live: Bool) throws
-        -> UnsafeMutablePointer<AVFormatContext> {
+    /// `owner` goes into the context's `opaque`: FFmpeg's lines logged for it reach that reader's collector.
+    static func openFormat(url: String, options: MediaReaderOptions, live: Bool, owner: UnsafeMutableRawPointer?)
+        throws(MediaError) -> UnsafeMutablePointer<AVFormatContext> {
         var inputFormat: UnsafePointer<AVInputFormat>? = nil
         if let name = options.format ?? (url.hasPrefix("/dev/video") ? "video4linux2" : nil) {
             guard let found = av_find_input_format(name) else { throw MediaError.unknownFormat(name) }
@@ -37,6 +38,7 @@ extension MediaReader {
         guard var context = avformat_alloc_context() else {
             throw MediaError.ffmpeg(FFmpegError(function: "avformat_alloc_context", code: vtok_averror(ENOMEM)))
         }
+        context.pointee.opaque = owner
         if live && dropsProbePackets(url: url, format: options.format) {
             context.pointee.flags |= AVFMT_FLAG_NOBUFFER
         }
@@ -60,7 +62,7 @@ extension MediaReader {
 
     /// Picks the video stream, opens its decoder, and discards every other stream.
     static func openDecoder(format: UnsafeMutablePointer<AVFormatContext>, url: String,
-                            options: MediaReaderOptions, live: Bool) throws
+                            options: MediaReaderOptions, live: Bool, owner: UnsafeMutableRawPointer?) throws(MediaError)
         -> (stream: Int32, codec: UnsafeMutablePointer<AVCodecContext>) {
         let streams = (0..<Int(format.pointee.nb_streams)).compactMap { format.pointee.streams[$0] }
         let isVideo = { (s: UnsafeMutablePointer<AVStream>) in
@@ -81,7 +83,9 @@ extension MediaReader {
             throw MediaError.ffmpeg(FFmpegError(function: "avcodec_alloc_context3", code: vtok_averror(ENOMEM)))
         }
         var codecOrNil: UnsafeMutablePointer<AVCodecContext>? = codec
-        do {
+        // Frame threads log through copies of the context, which keep its opaque.
+        codec.pointee.opaque = owner
+        do throws(MediaError) {
             try check(avcodec_parameters_to_context(codec, stream.pointee.codecpar), "avcodec_parameters_to_context")
             codec.pointee.pkt_timebase = stream.pointee.time_base
             codec.pointee.thread_count = Int32(max(0, options.decoderThreads))

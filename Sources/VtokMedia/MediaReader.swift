@@ -6,17 +6,32 @@ import Glibc
 ///
 /// ```swift
 /// let reader = try MediaReader(path: "clip.mp4")
-/// while let frame = try reader.nextFrame() { ... }   // frame.pixels: (h, w, 3) RGB24
+/// while let event = try reader.next() {
+///     switch event {
+///     case .frame(let frame): ...                      // frame.pixels: (h, w, 3) RGB24, frame.pts
+///     case .sizeChanged(let change): ...               // start a new segment, or stop
+///     }
+/// }
 /// ```
 ///
-/// Errors are `MediaError`. `.frameSizeChanged` is not fatal: the reader has re-configured itself, and
-/// the next `nextFrame()` returns the first frame of the new size (start a new segment or stop).
-/// Corrupt packets are skipped and truncated inputs end normally; both are counted in `diagnostics`.
+/// Errors are `MediaError`, and only that. A size change is an event, not an error: the reader has
+/// re-configured itself and the frames after it have the new size. Corrupt packets are skipped and truncated
+/// inputs end normally; both are counted in `diagnostics`, with the error lines FFmpeg logged for this reader.
 ///
 /// Not thread-safe: use one reader from one thread at a time (it may move between threads).
 public final class MediaReader: @unchecked Sendable {
     public internal(set) var info: MediaInfo
-    public internal(set) var diagnostics = MediaDiagnostics()
+    /// The counts kept while reading (the FFmpeg lines are added by `diagnostics`).
+    var tally = MediaDiagnostics()
+    /// FFmpeg's error lines for this reader (registered with MediaLog until deinit).
+    let log: MediaLogCollector
+
+    /// Problems so far: the reader's counts and the error lines FFmpeg logged for this input.
+    public var diagnostics: MediaDiagnostics {
+        var d = tally
+        log.fill(&d)
+        return d
+    }
 
     // State shared with the MediaReader+*.swift extensions (internal, never public).
     let options: MediaReaderOptions
@@ -25,21 +40,20 @@ public final class MediaReader: @unchecked Sendable {
     private var packet: UnsafeMutablePointer<AVPacket>?
     private var frame: UnsafeMutablePointer<AVFrame>?
     private let streamIndex: Int32
-    private let streamTimeBase: Rational
+    let streamTimeBase: Rational
     var scaler: FrameScaler?
     var timestamps: TimestampSanitizer
-    var resampler: FrameRateResampler<ScaledPicture>?
+    var resampler: FrameRateResampler<VideoFrame>?
     var nextIndex = 0
 
-    /// Output waiting to be returned, in order: frames and the size-change notices between them.
-    enum Pending { case frame(VideoFrame), sizeChange(old: FrameSize, new: FrameSize) }
-    var queue: [Pending] = []
+    /// Output waiting to be returned, in order: frames and the size changes between them.
+    var queue: [MediaEvent] = []
     private var draining = false
     private var finished = false
     private var consecutiveErrors = 0
 
     /// Opens a path ("-" is stdin), a device such as /dev/video0, or any URL FFmpeg can open.
-    public convenience init(path: String, options: MediaReaderOptions = MediaReaderOptions()) throws {
+    public convenience init(path: String, options: MediaReaderOptions = MediaReaderOptions()) throws(MediaError) {
         let url = MediaReader.url(forPath: path)
         let live = options.live ?? LiveRule.isLive(url: url, fileDescriptor: nil, format: options.format)
         try self.init(url: url, options: options, live: live)
@@ -47,19 +61,31 @@ public final class MediaReader: @unchecked Sendable {
 
     /// Reads from an open file descriptor (a pipe, socket, or file) through FFmpeg's pipe protocol.
     /// The descriptor is not closed by the reader; it must stay open while the reader is used.
-    public convenience init(fileDescriptor: Int32, options: MediaReaderOptions = MediaReaderOptions()) throws {
+    public convenience init(fileDescriptor: Int32, options: MediaReaderOptions = MediaReaderOptions()) throws(MediaError) {
         let live = options.live ?? LiveRule.isLive(url: "", fileDescriptor: fileDescriptor, format: options.format)
         try self.init(url: "pipe:\(fileDescriptor)", options: options, live: live)
     }
 
-    private init(url: String, options: MediaReaderOptions, live: Bool) throws {
+    private init(url: String, options: MediaReaderOptions, live: Bool) throws(MediaError) {
         _ = MediaLog.bootstrap
         self.options = options
-        let format = try MediaReader.openFormat(url: url, options: options, live: live)
+        let log = MediaLog.register()
+        self.log = log
+        let format: UnsafeMutablePointer<AVFormatContext>
+        do throws(MediaError) {
+            format = try MediaLog.collecting(into: log) { () throws(MediaError) in
+                try MediaReader.openFormat(url: url, options: options, live: live, owner: log.opaque)
+            }
+        } catch {
+            MediaLog.unregister(log)
+            throw error
+        }
         let opened: (stream: Int32, codec: UnsafeMutablePointer<AVCodecContext>)
         let stream: UnsafeMutablePointer<AVStream>
-        do {
-            opened = try MediaReader.openDecoder(format: format, url: url, options: options, live: live)
+        do throws(MediaError) {
+            opened = try MediaLog.collecting(into: log) { () throws(MediaError) in
+                try MediaReader.openDecoder(format: format, url: url, options: options, live: live, owner: log.opaque)
+            }
             // openDecoder checked the index against nb_streams; the pointer is still optional in C.
             guard let found = format.pointee.streams[Int(opened.stream)] else {
                 var codecOrNil: UnsafeMutablePointer<AVCodecContext>? = opened.codec
@@ -70,6 +96,7 @@ public final class MediaReader: @unchecked Sendable {
         } catch {
             var formatOrNil: UnsafeMutablePointer<AVFormatContext>? = format
             avformat_close_input(&formatOrNil)
+            MediaLog.unregister(log)
             throw error
         }
         // deinit frees these once every stored property is set (a throw below still runs it).
@@ -118,31 +145,39 @@ public final class MediaReader: @unchecked Sendable {
         av_packet_free(&packet)
         avcodec_free_context(&codec)
         avformat_close_input(&format)
+        MediaLog.unregister(log)       // after the decoder's threads are gone: nothing logs for this reader now
     }
 
-    /// The next frame, or nil at the end of the input.
+    /// The next frame or size change, or nil at the end of the input.
     ///
-    /// Throws `.frameSizeChanged` once when the picture size changes (call again to continue with the new
-    /// size), `.noFrames` when the input ended without a single decodable frame, `.tooManyPixels` for a
-    /// frame over `maxPixels`, and `.ffmpeg` for unrecoverable decoder failures.
-    public func nextFrame() throws -> VideoFrame? {
-        while true {
-            if !queue.isEmpty {
-                switch queue.removeFirst() {
-                case let .frame(frame):
-                    diagnostics.emittedFrames += 1
-                    return frame
-                case let .sizeChange(old, new):
-                    throw MediaError.frameSizeChanged(old: old, new: new)
+    /// `.sizeChanged` comes once when the picture size changes, between the last frame of the old size and
+    /// the first of the new. Throws `.noFrames` when the input ended without a single decodable frame,
+    /// `.tooManyPixels` for a frame over `maxPixels`, and `.ffmpeg` for unrecoverable decoder failures.
+    public func next() throws(MediaError) -> MediaEvent? {
+        try MediaLog.collecting(into: log) { () throws(MediaError) -> MediaEvent? in
+            while true {
+                if !queue.isEmpty {
+                    let event = queue.removeFirst()
+                    if case .frame = event { tally.emittedFrames += 1 }
+                    return event
                 }
+                if finished { return nil }
+                try step()
             }
-            if finished { return nil }
-            try step()
         }
     }
 
+    /// The next frame, or nil at the end of the input; a size change is passed over (`info` describes the new
+    /// size). For callers that take frames of any size; the tokeniser uses `next()`.
+    public func nextFrame() throws(MediaError) -> VideoFrame? {
+        while let event = try next() {
+            if case .frame(let frame) = event { return frame }
+        }
+        return nil
+    }
+
     /// One decoder interaction: receive a frame, or feed a packet, or finish.
-    private func step() throws {
+    private func step() throws(MediaError) {
         guard let codec, let frame else { finished = true; return }
         let received = avcodec_receive_frame(codec, frame)
         if received >= 0 {
@@ -155,7 +190,7 @@ public final class MediaReader: @unchecked Sendable {
             try finish()
         } else {
             // A frame that could not be decoded: count it, skip it, keep going.
-            diagnostics.skippedPackets += 1
+            tally.skippedPackets += 1
             consecutiveErrors += 1
             if consecutiveErrors > 1000 { throw MediaError.ffmpeg(FFmpegError(function: "avcodec_receive_frame",
                                                                               code: received)) }
@@ -163,7 +198,7 @@ public final class MediaReader: @unchecked Sendable {
     }
 
     /// Reads the next packet of our stream and sends it to the decoder; at the end, starts draining.
-    private func feed(_ codec: UnsafeMutablePointer<AVCodecContext>) throws {
+    private func feed(_ codec: UnsafeMutablePointer<AVCodecContext>) throws(MediaError) {
         guard let format, let packet else { finished = true; return }
         if draining { try finish(); return }   // the decoder wants input after the flush: nothing more comes
         let read = av_read_frame(format, packet)
@@ -173,8 +208,8 @@ public final class MediaReader: @unchecked Sendable {
         }
         if read < 0 {
             if read != vtok_averror_eof() {
-                diagnostics.truncated = true
-                diagnostics.readError = FFmpegError(function: "av_read_frame", code: read)
+                tally.truncated = true
+                tally.readError = FFmpegError(function: "av_read_frame", code: read)
             }
             draining = true
             _ = avcodec_send_packet(codec, nil)
@@ -184,19 +219,19 @@ public final class MediaReader: @unchecked Sendable {
         guard packet.pointee.stream_index == streamIndex else { return }
         let sent = avcodec_send_packet(codec, packet)
         if sent < 0 && sent != vtok_averror(EAGAIN) {
-            diagnostics.skippedPackets += 1
+            tally.skippedPackets += 1
         }
     }
 
     /// End of stream: flush the resampler, check that something came out, note truncation.
-    private func finish() throws {
+    private func finish() throws(MediaError) {
         finished = true
         if var r = resampler {
-            enqueue(r.flush())
+            enqueue(r.flushItems())
             resampler = r
         }
-        if endsBeforeAnnounced() { diagnostics.truncated = true }
-        if diagnostics.decodedFrames == 0 { throw MediaError.noFrames(url: info.url) }
+        if endsBeforeAnnounced() { tally.truncated = true }
+        if tally.decodedFrames == 0 { throw MediaError.noFrames(url: info.url) }
     }
 
     /// Whether fewer frames came out than the container announced (mp4's frame count), or the last one
@@ -204,7 +239,7 @@ public final class MediaReader: @unchecked Sendable {
     private func endsBeforeAnnounced() -> Bool {
         guard !info.isLive, let format, let stream = format.pointee.streams[Int(streamIndex)] else { return false }
         let s = stream.pointee
-        if s.nb_frames > 0 && diagnostics.decodedFrames < Int(s.nb_frames) { return true }
+        if s.nb_frames > 0 && tally.decodedFrames < Int(s.nb_frames) { return true }
         guard let last = timestamps.last else { return false }
         let nopts = vtok_nopts_value()
         let start = s.start_time == nopts ? 0 : s.start_time

@@ -13,7 +13,7 @@ extension MediaWriter {
     }
 
     /// Configures and opens the encoder, then copies its parameters to the stream.
-    func openEncoder(_ encoder: UnsafePointer<AVCodec>, options: MediaWriterOptions) throws {
+    func openEncoder(_ encoder: UnsafePointer<AVCodec>, options: MediaWriterOptions) throws(MediaError) {
         guard let format, let oformat = format.pointee.oformat else { return }
         guard let codec = avcodec_alloc_context3(encoder) else {
             throw MediaError.ffmpeg(FFmpegError(function: "avcodec_alloc_context3", code: vtok_averror(ENOMEM)))
@@ -71,7 +71,7 @@ extension MediaWriter {
     }
 
     /// Opens the byte output (unless the muxer writes by itself) and writes the header.
-    func openOutput(url: String, isPipe: Bool, options: MediaWriterOptions) throws {
+    func openOutput(url: String, isPipe: Bool, options: MediaWriterOptions) throws(MediaError) {
         guard let format, let oformat = format.pointee.oformat else { return }
         if oformat.pointee.flags & AVFMT_NOFILE == 0 {
             var io: UnsafeMutablePointer<AVIOContext>? = nil
@@ -99,7 +99,7 @@ extension MediaWriter {
 
     /// Moves every packet the encoder has ready into the muxer, rescaling timestamps to the stream's
     /// time base (which the muxer may have changed in avformat_write_header, e.g. mp4's 1/12800).
-    func drainPackets() throws {
+    func drainPackets() throws(MediaError) {
         guard let codec, let packet, let format else { return }
         while true {
             let received = avcodec_receive_packet(codec, packet)

@@ -50,7 +50,7 @@ public final class MediaWriter: @unchecked Sendable {
     /// Opens `path` for writing ("-" is stdout). `timeBase` defaults to 1/frameRate (pts = frame number).
     /// Live (zerolatency, flushed) when stdout is a pipe, socket or terminal, not when redirected to a file.
     public convenience init(path: String, size: FrameSize, frameRate: Rational, timeBase: Rational? = nil,
-                            options: MediaWriterOptions = MediaWriterOptions()) throws {
+                            options: MediaWriterOptions = MediaWriterOptions()) throws(MediaError) {
         let url = path == "-" ? "pipe:1" : path
         let isPipe = url.hasPrefix("pipe:")
         var opts = options
@@ -63,7 +63,7 @@ public final class MediaWriter: @unchecked Sendable {
 
     /// Writes to an open file descriptor (not closed by the writer). Live when the descriptor is a pipe.
     public convenience init(fileDescriptor: Int32, size: FrameSize, frameRate: Rational, timeBase: Rational? = nil,
-                            options: MediaWriterOptions = MediaWriterOptions()) throws {
+                            options: MediaWriterOptions = MediaWriterOptions()) throws(MediaError) {
         var opts = options
         if opts.live == nil { opts.live = LiveRule.isStreamDescriptor(fileDescriptor) }
         try self.init(url: "pipe:\(fileDescriptor)", isPipe: true, size: size, frameRate: frameRate,
@@ -71,7 +71,7 @@ public final class MediaWriter: @unchecked Sendable {
     }
 
     private init(url: String, isPipe: Bool, size: FrameSize, frameRate: Rational, timeBase: Rational,
-                 options: MediaWriterOptions) throws {
+                 options: MediaWriterOptions) throws(MediaError) {
         _ = MediaLog.bootstrap
         let inputSize = options.inputSize ?? size
         for s in [size, inputSize] {
@@ -108,7 +108,7 @@ public final class MediaWriter: @unchecked Sendable {
         }
         stream = newStream
         let encoder: UnsafePointer<AVCodec>
-        do {
+        do throws(MediaError) {
             encoder = try OutputFormat.encoder(for: oformat, path: isPipe ? nil : url, override: options.codec)
         } catch {
             avformat_free_context(format)
@@ -158,12 +158,12 @@ public final class MediaWriter: @unchecked Sendable {
     }
 
     /// Encodes and muxes one frame; its pts (in `timeBase`) must be greater than the previous one.
-    public func write(_ frame: VideoFrame) throws {
+    public func write(_ frame: VideoFrame) throws(MediaError) {
         try write(pixels: frame.pixels, width: frame.width, height: frame.height, pts: frame.pts)
     }
 
     /// Encodes and muxes (h, w, 3) RGB24 `pixels` at `pts` (in `timeBase`).
-    public func write(pixels: [UInt8], width: Int, height: Int, pts: Int64) throws {
+    public func write(pixels: [UInt8], width: Int, height: Int, pts: Int64) throws(MediaError) {
         guard !finished else { throw MediaError.writerFinished }
         guard width == inputSize.width, height == inputSize.height, pixels.count == width * height * 3 else {
             throw MediaError.invalidFrame("got \(width)x\(height) with \(pixels.count) bytes, writer takes \(inputSize) RGB24")
@@ -201,7 +201,7 @@ public final class MediaWriter: @unchecked Sendable {
     }
 
     /// Flushes the encoder, writes the trailer and closes the output. Idempotent.
-    public func finish() throws {
+    public func finish() throws(MediaError) {
         guard !finished else { return }
         finished = true
         if let codec { try check(avcodec_send_frame(codec, nil), "avcodec_send_frame") }

@@ -5,7 +5,7 @@ import CFFmpeg
 
 extension OutputFormat {
     /// The image codec for the image2 muxers, from the file extension; nil for every other muxer.
-    static func imageEncoder(muxer: UnsafePointer<AVOutputFormat>, path: String?) throws -> UnsafePointer<AVCodec>? {
+    static func imageEncoder(muxer: UnsafePointer<AVOutputFormat>, path: String?) throws(MediaError) -> UnsafePointer<AVCodec>? {
         let name = String(cString: muxer.pointee.name)
         guard name == "image2" || name == "image2pipe" else { return nil }
         let id = av_guess_codec(muxer, nil, path, nil, AVMEDIA_TYPE_VIDEO)
@@ -40,7 +40,7 @@ extension OutputFormat {
 
 extension MediaWriter {
     /// A single image file takes one frame; a second one is refused before FFmpeg overwrites or fails on it.
-    func checkSingleImage() throws {
+    func checkSingleImage() throws(MediaError) {
         guard singleImage, framesWritten >= 1 else { return }
         throw MediaError.invalidOption("an image file holds one picture and the stream has more frames: "
                                        + "name a numbered sequence such as out_%04d.png")

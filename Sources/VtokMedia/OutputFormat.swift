@@ -17,7 +17,7 @@ public enum OutputFormat {
     }
 
     /// Picks the encoder for `muxer` (see the type's rules).
-    static func encoder(for muxer: UnsafePointer<AVOutputFormat>, path: String? = nil, override: String?) throws
+    static func encoder(for muxer: UnsafePointer<AVOutputFormat>, path: String? = nil, override: String?) throws(MediaError)
         -> UnsafePointer<AVCodec> {
         if let name = override {
             guard let codec = avcodec_find_encoder_by_name(name) else { throw MediaError.encoderMissing(codec: name) }

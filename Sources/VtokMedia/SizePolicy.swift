@@ -38,7 +38,7 @@ public enum SizePolicy {
     /// - `crop`: the source is first centre-cropped to the output aspect, so nothing is distorted. Crop
     ///   offsets and sizes are even so 4:2:0 chroma stays aligned.
     public static func plan(source: FrameSize, request: SizeRequest, factor: Int = 8,
-                            crop: Bool = false) throws -> ScalePlan {
+                            crop: Bool = false) throws(MediaError) -> ScalePlan {
         guard source.width > 0, source.height > 0 else { throw MediaError.invalidSize("source \(source) is empty") }
         guard factor > 0 else { throw MediaError.invalidSize("spatial factor \(factor) must be positive") }
         let output: FrameSize

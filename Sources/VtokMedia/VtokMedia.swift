@@ -6,13 +6,17 @@
 //        |             decoder (live: small probe, slice threads)           |   libx264 / mpeg4 / raw
 //   MediaReader        av_read_frame -> avcodec_send_packet/receive_frame   | MediaWriter
 //        |                                                                  |   RGB24 -> yuv420p
-//   MediaReader+Frames TimestampSanitizer, size change, maxPixels           |
+//   MediaReader+Frames TimestampSanitizer, size change (an event), maxPixels |
 //        |                                                                  |
 //   FrameScaler        crop (SizePolicy) + swscale -> RGB24 (h, w, 3)       |
 //        |                                                                  |
-//   FrameRateResampler optional constant output rate                       |
+//   FrameRateResampler optional constant output rate (re-stamps pts)       |
 //        v                                                                  |
-//   VideoFrame  ------------------------ the engine -------------------------+
+//   MediaEvent: .frame(VideoFrame: pixels, pts, time base) or .sizeChanged  |
+//        v                                                                  |
+//     the engine ----------------------------------------------------------+
 //
-// Errors: MediaError (each FFmpeg failure carries FFmpegError: function, code, av_strerror text).
-// Logging: MediaLog routes FFmpeg's av_log through a Swift handler (default: errors only, on stderr).
+// Errors: every throwing function throws MediaError, nothing else (each FFmpeg failure carries FFmpegError:
+// function, code, av_strerror text). A size change is an event, not an error.
+// Logging: MediaLog routes FFmpeg's av_log through a Swift handler (default: errors only, on stderr), and gives
+// each reader the error lines logged for it (MediaDiagnostics.ffmpegErrors): damage only FFmpeg's log reveals.

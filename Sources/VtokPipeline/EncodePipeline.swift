@@ -16,8 +16,12 @@ public struct EncodeSummary: Sendable {
     /// Set when the run failed: the input was bad, or the output went away. nil for a normal end, a limit or
     /// a requested stop.
     public var failure: PipelineError?
-    /// Corrupt or skipped input packets reported by the media reader.
+    /// Corrupt or skipped input packets reported by the media reader, and the error lines FFmpeg logged for it.
     public var mediaDiagnostics = MediaDiagnostics()
+
+    /// What was damaged in the input, in one line (`MediaDiagnostics.damageSummary`), or nil: what `vtok encode`
+    /// and the daemon both report.
+    public var inputDamage: String? { mediaDiagnostics.damageSummary }
 }
 
 /// Progress after each latent frame: counts and how long the engine took.
@@ -47,7 +51,7 @@ public final class EncodePipeline {
     /// Opens the input. Throws when it cannot be opened or holds no video stream.
     public init(input: MediaInput, options: EncodeOptions) throws(PipelineError) {
         self.options = options
-        do {
+        do throws(MediaError) {
             switch input {
             case .path(let p):
                 reader = try MediaReader(path: p, options: options.media)
@@ -57,10 +61,8 @@ public final class EncodePipeline {
                 reader = try MediaReader(fileDescriptor: fd, options: options.media)
                 prefetch = false
             }
-        } catch let e as MediaError {
-            throw .media(e)
         } catch {
-            throw .media(.invalidOption("\(error)"))
+            throw .media(error)
         }
     }
 
@@ -93,16 +95,16 @@ public final class EncodePipeline {
                 break
             }
             let item: FramePrefetcher.Item
-            if let prefetcher { item = prefetcher.next() } else { item = readDirectly() }
+            if let prefetcher { item = prefetcher.next() } else { item = .read(reader) }
             let frame: VideoFrame
             switch item {
-            case let .frame(f, i):
+            case let .event(.frame(f), i):
                 frame = f
                 info = i
-            case let .sizeChanged(old, new, i):
+            case let .event(.sizeChanged(change), i):
                 info = i
                 if options.onSizeChange == .fail {
-                    run.end(.sourceChanged, "frame size changed from \(old) to \(new)")
+                    run.end(.sourceChanged, "frame size changed from \(change.old) to \(change.new)")
                     break loop
                 }
                 run.closeSegment()
@@ -120,8 +122,7 @@ public final class EncodePipeline {
             if let max = options.limits.maxSeconds {
                 let first = firstPTS ?? frame.pts
                 firstPTS = first
-                let tb = info.timeBase
-                if Double(frame.pts - first) * Double(tb.num) / Double(tb.den) >= max {
+                if frame.seconds(since: first) >= max {
                     run.end(.limitExceeded, "duration limit of \(max) s reached")
                     break
                 }
@@ -130,19 +131,5 @@ public final class EncodePipeline {
         }
         run.summary.mediaDiagnostics = prefetcher?.finish() ?? reader.diagnostics
         return run.finish(fallbackSize: info)
-    }
-
-    /// One read on this thread, as the prefetcher's item.
-    private func readDirectly() -> FramePrefetcher.Item {
-        do {
-            guard let f = try reader.nextFrame() else { return .end }
-            return .frame(f, reader.info)
-        } catch MediaError.frameSizeChanged(let old, let new) {
-            return .sizeChanged(old: old, new: new, reader.info)
-        } catch let e as MediaError {
-            return .failed(e)
-        } catch {
-            return .failed(.invalidOption("\(error)"))
-        }
     }
 }

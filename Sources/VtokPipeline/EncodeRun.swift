@@ -1,5 +1,5 @@
-// The state of one encode run: the engine session of the current segment, the stream writer, and the pts of
-// frames pushed but not yet covered by a latent frame.
+// The state of one encode run: the engine session of the current segment, the stream writer, and the timeline
+// of the frames pushed but not yet covered by a latent frame.
 import Glibc
 import VtokEngine
 import VtokMedia
@@ -13,7 +13,7 @@ struct EncodeRun {
     var summary = EncodeSummary()
     private var writer: StreamWriter?
     private var session: EncoderSession?
-    private var pendingPTS: [Int64] = []          // (frames pushed, not yet in a packet)
+    private var timeline = FrameTimeline()        // the pts of the session's frames not yet in a packet
     private var outputBroken = false
     private var ended = false
 
@@ -30,7 +30,7 @@ struct EncodeRun {
         if session == nil, !startSegment(width: frame.width, height: frame.height, info: info) { return false }
         guard let session else { return false }
         let arrived = monotonicSeconds()
-        pendingPTS.append(frame.pts)
+        timeline.append(frame)
         summary.framesIn += 1
         do {
             let latents = try session.push(frame: frame.pixels)
@@ -46,6 +46,7 @@ struct EncodeRun {
         guard let s = session else { return }
         _ = write(s.finish(), arrived: monotonicSeconds())
         session = nil
+        timeline.reset()
     }
 
     mutating func end(_ reason: EndReason, _ message: String) {
@@ -118,9 +119,7 @@ struct EncodeRun {
     private mutating func write(_ latents: [EncodedLatent], arrived: Double) -> Bool {
         guard var w = writer else { return false }
         for l in latents {
-            let n = min(l.frameCount, pendingPTS.count)
-            let pts = Array(pendingPTS.prefix(n))
-            pendingPTS.removeFirst(n)
+            let pts = timeline.take(l)
             do {
                 let packets = try w.tokensPackets(pts: pts, tokens: l.tokens, latents: l.latents)
                 writer = w

@@ -7,12 +7,22 @@ import Foundation
 import VtokMedia
 
 final class FramePrefetcher: @unchecked Sendable {       // state under `lock`
-    /// What the reader gave, with the reader's info as it was right after (sizes change at a size change).
+    /// What the reader gave (a frame, with its pts, or a size change), with the reader's info as it was right
+    /// after (sizes change at a size change).
     enum Item {
-        case frame(VideoFrame, MediaInfo)
-        case sizeChanged(old: FrameSize, new: FrameSize, MediaInfo)
+        case event(MediaEvent, MediaInfo)
         case failed(MediaError)
         case end
+
+        /// One read of `reader` on the calling thread, as an item.
+        static func read(_ reader: MediaReader) -> Item {
+            do throws(MediaError) {
+                guard let event = try reader.next() else { return .end }
+                return .event(event, reader.info)
+            } catch {
+                return .failed(error)
+            }
+        }
     }
 
     private let reader: MediaReader
@@ -36,16 +46,7 @@ final class FramePrefetcher: @unchecked Sendable {       // state under `lock`
     private func produce() {
         var done = false
         while !done {
-            let item: Item
-            do {
-                if let f = try reader.nextFrame() { item = .frame(f, reader.info) } else { item = .end }
-            } catch MediaError.frameSizeChanged(let old, let new) {
-                item = .sizeChanged(old: old, new: new, reader.info)
-            } catch let e as MediaError {
-                item = .failed(e)
-            } catch {
-                item = .failed(.invalidOption("\(error)"))
-            }
+            let item = Item.read(reader)
             if case .end = item { done = true }
             if case .failed = item { done = true }
             lock.lock()

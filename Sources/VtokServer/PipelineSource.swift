@@ -35,6 +35,6 @@ final class PipelineSource: TokenSource {
 
     func run(emit: ([Packet]) throws -> Void, shouldStop: @escaping @Sendable () -> Bool) -> SourceOutcome {
         let summary = pipeline.run(packets: emit, shouldStop: shouldStop)
-        return SourceOutcome(reason: summary.reason, message: summary.message)
+        return SourceOutcome(reason: summary.reason, message: summary.message, damage: summary.inputDamage)
     }
 }

@@ -15,9 +15,13 @@ public enum SourceInput: Sendable, Equatable {
 public struct SourceOutcome: Sendable, Equatable {
     public var reason: EndReason
     public var message: String
-    public init(reason: EndReason, message: String = "") {
+    /// What was damaged in the input although the stream went on (skipped packets, truncation, what only
+    /// FFmpeg's log said), in the words `vtok encode` prints after "input damaged: "; nil for an intact input.
+    public var damage: String?
+    public init(reason: EndReason, message: String = "", damage: String? = nil) {
         self.reason = reason
         self.message = message
+        self.damage = damage
     }
 }
 

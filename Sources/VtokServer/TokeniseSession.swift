@@ -146,6 +146,10 @@ final class TokeniseSession: @unchecked Sendable {
         default: if failure == .writeTimedOut { metrics.error() }
         }
         metrics.sessionEnded(reason: label)
+        if let damage = outcome.damage {
+            // As `vtok encode` says it: the stream ended cleanly, but the input was not whole.
+            logger.warning("input damaged: \(damage)", metadata: ["frames": "\(tracker.framesIn)"])
+        }
         logger.info("session ended", metadata: [
             "reason": "\(label)", "input": "\(cut?.rawValue ?? "-")", "bytes_in": "\(pump?.byteCount ?? 0)",
             "frames": "\(tracker.framesIn)", "latents": "\(tracker.latentFramesOut)",

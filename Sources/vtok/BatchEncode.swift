@@ -192,11 +192,7 @@ struct BatchEncode {
             unlink(temp)
             return done("\(summary.message) (--on-size-change fail)")
         }
-        let d = summary.mediaDiagnostics
-        let damage = [d.skippedPackets > 0 ? "\(d.skippedPackets) packet(s) skipped" : nil,
-                      d.corruptFrames > 0 ? "\(d.corruptFrames) corrupt frame(s) concealed" : nil,
-                      d.truncated ? "truncated" : nil].compactMap { $0 }
-        if !damage.isEmpty { record.warning = "input damaged: " + damage.joined(separator: ", ") }
+        if let damage = summary.inputDamage { record.warning = "input damaged: " + damage }
         guard let bytes = FileManager.default.contents(atPath: temp) else {
             unlink(temp)
             return done("cannot read back '\(temp)'", output: true)

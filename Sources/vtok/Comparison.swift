@@ -47,10 +47,15 @@ struct Comparison {
                            reconstructionSize: rec.info.sourceSize, temporalFactor: temporalFactor)
         meter.total = ref.info.expectedFrames
         func next(_ r: MediaReader, _ role: String, _ path: String) throws -> VideoFrame? {
-            do { return try r.nextFrame() } catch MediaError.frameSizeChanged(_, let new) {
-                throw CLIError("the \(role) '\(path)' changes its frame size to \(new) mid-stream: compare each part on its own")
-            } catch {
+            let event: MediaEvent?
+            do { event = try r.next() } catch {
                 throw CLIError("cannot read the \(role) '\(path)': \(UserMessage.reading(error))")
+            }
+            switch event {
+            case .frame(let frame)?: return frame
+            case .sizeChanged(let change)?:
+                throw CLIError("the \(role) '\(path)' changes its frame size to \(change.new) mid-stream: compare each part on its own")
+            case nil: return nil
             }
         }
         var a = try next(ref, "reference", reference), b = try next(rec, "reconstruction", reconstruction)

@@ -98,15 +98,10 @@ struct EncodeCommand: ParsableCommand {
                 return EncodeInterrupt.exitStatus(signal)
             }
             if stats { printStats(latencies, frames: summary.framesIn, seconds: Date().timeIntervalSince(start)) }
-            let d = summary.mediaDiagnostics
-            let ffmpeg = FFmpegProblems.shared.summary()
-            var damage = [d.skippedPackets > 0 ? "\(d.skippedPackets) packet(s) skipped" : nil,
-                          d.corruptFrames > 0 ? "\(d.corruptFrames) corrupt frame(s) concealed" : nil,
-                          d.truncated || ffmpeg?.truncated == true ? "truncated" : nil].compactMap { $0 }
-            if let ffmpeg, summary.failure == nil { damage.append("FFmpeg: \(ffmpeg.first)") }
-            let damaged = !damage.isEmpty
-            if damaged, summary.failure == nil {
-                Terminal.error("\(input): input damaged: \(damage.joined(separator: ", "))")
+            let damage = summary.inputDamage
+            let damaged = damage != nil
+            if let damage, summary.failure == nil {
+                Terminal.error("\(input): input damaged: \(damage)")
             }
             if let failure = summary.failure {
                 if case .output = failure {

@@ -35,10 +35,10 @@ struct Vtok: ParsableCommand {
                       BenchCommand.self])
 }
 
-// FFmpeg's own log stays off stderr: vtok reports problems in one line of its own (FFmpegProblems keeps
-// FFmpeg's errors for that). VTOK_FFMPEG_LOG=warning (or info, debug) also shows FFmpeg's lines; `vtok serve`
+// FFmpeg's own log stays off stderr: vtok reports problems in one line of its own (each reader keeps
+// FFmpeg's errors for that, MediaDiagnostics). VTOK_FFMPEG_LOG=warning (or info, debug) also shows FFmpeg's lines; `vtok serve`
 // routes them to its log instead.
-FFmpegProblems.install(echo: ProcessInfo.processInfo.environment["VTOK_FFMPEG_LOG"].flatMap { name in
+FFmpegLog.install(echo: ProcessInfo.processInfo.environment["VTOK_FFMPEG_LOG"].flatMap { name in
     MediaLogLevel.allCases.first { "\($0)" == name }
 })
 

@@ -63,3 +63,19 @@ extension FrameRateResamplerTests {
         XCTAssertLessThanOrEqual(backwards.count, 3)
     }
 }
+
+extension FrameRateResamplerTests {
+    /// Items that carry their own time (frames) come out re-stamped: output pts and the output time base.
+    func testTimestampedItemsAreRestamped() {
+        var r = FrameRateResampler<VideoFrame>(inputTimeBase: Rational(1, 30), outputRate: Rational(10, 1))
+        func frame(_ i: Int) -> VideoFrame {
+            VideoFrame(width: 1, height: 1, pixels: [UInt8(i), 0, 0], pts: Int64(i), timeBase: Rational(1, 30), index: i)
+        }
+        var out: [VideoFrame] = []
+        for i in 0..<9 { out += r.push(frame(i)) }
+        out += r.flushItems()
+        XCTAssertEqual(out.map(\.pts), [0, 1, 2, 3])
+        XCTAssertEqual(out.map { Int($0.pixels[0]) }, [1, 4, 7, 8])          // as testDownsampleDropsLaterWins
+        XCTAssertEqual(Set(out.map(\.timeBase)), [Rational(1, 10)])
+    }
+}

@@ -28,9 +28,11 @@ final class LiveRuleTests: XCTestCase {
             .cannotOpen(url: "x", FFmpegError(function: "avformat_open_input", code: -2)),
             .noVideoStream(url: "a.wav"), .decoderMissing(codec: "foo"), .noFrames(url: "x"),
             .tooManyPixels(size: FrameSize(width: 9000, height: 9000), limit: 10),
-            .frameSizeChanged(old: FrameSize(width: 1, height: 2), new: FrameSize(width: 3, height: 4)),
         ]
         for error in errors { XCTAssertFalse(error.description.contains("\n")) }
+        // A size change is an event now, not an error; its description is one line all the same.
+        XCTAssertFalse(FrameSizeChange(old: FrameSize(width: 1, height: 2), new: FrameSize(width: 3, height: 4))
+            .description.contains("\n"))
         XCTAssertEqual(FFmpegError(function: "avformat_open_input", code: -2).description,
                        "avformat_open_input failed: No such file or directory (-2)")
     }

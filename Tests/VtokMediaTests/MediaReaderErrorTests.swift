@@ -108,26 +108,26 @@ final class MediaReaderErrorTests: XCTestCase {
         }
     }
 
-    /// Two MPEG-TS streams of different sizes, concatenated: one `.frameSizeChanged`, then reading continues.
+    /// Two MPEG-TS streams of different sizes, concatenated: one `.sizeChanged` event, then reading continues.
     func testFrameSizeChangeMidStream() throws {
         let a = try Fixtures.testsrc("size-a.ts", size: "64x48", seconds: 0.4, extra: ["-c:v", "mpeg2video"])
         let b = try Fixtures.testsrc("size-b.ts", size: "96x64", seconds: 0.4, extra: ["-c:v", "mpeg2video"])
         let joined = try Data(contentsOf: URL(fileURLWithPath: a)) + Data(contentsOf: URL(fileURLWithPath: b))
         let path = try Fixtures.file("size-change.ts", joined)
         let reader = try MediaReader(path: path, options: MediaReaderOptions(size: .source))
-        var sizes: [FrameSize] = [], changes: [MediaError] = [], pts: [Int64] = []
-        while true {
-            do {
-                guard let frame = try reader.nextFrame() else { break }
+        var sizes: [FrameSize] = [], changes: [FrameSizeChange] = [], pts: [Int64] = []
+        while let event = try reader.next() {
+            switch event {
+            case .frame(let frame):
                 sizes.append(frame.size)
                 pts.append(frame.pts)
-            } catch let error as MediaError {
-                changes.append(error)
+            case .sizeChanged(let change):
+                changes.append(change)
                 XCTAssertEqual(reader.info.sourceSize, FrameSize(width: 96, height: 64))
             }
         }
-        XCTAssertEqual(changes, [.frameSizeChanged(old: FrameSize(width: 64, height: 48),
-                                                   new: FrameSize(width: 96, height: 64))])
+        XCTAssertEqual(changes, [FrameSizeChange(old: FrameSize(width: 64, height: 48),
+                                                 new: FrameSize(width: 96, height: 64))])
         XCTAssertTrue((18...20).contains(sizes.count), "\(sizes.count)")  // the seam packet may be lost, as in ffmpeg
         XCTAssertEqual(sizes.first, FrameSize(width: 64, height: 48))
         XCTAssertEqual(sizes.last, FrameSize(width: 96, height: 64))
@@ -144,12 +144,12 @@ extension MediaReaderErrorTests {
         let path = try Fixtures.file("size-change-fps.ts", joined)
         let reader = try MediaReader(path: path, options: MediaReaderOptions(size: .source, frameRate: Rational(10, 1)))
         var events: [String] = [], pts: [Int64] = []
-        while true {
-            do {
-                guard let frame = try reader.nextFrame() else { break }
+        while let event = try reader.next() {
+            switch event {
+            case .frame(let frame):
                 events.append(frame.width == 64 ? "a" : "b")
                 pts.append(frame.pts)
-            } catch MediaError.frameSizeChanged {
+            case .sizeChanged:
                 events.append("|")
             }
         }

@@ -89,14 +89,15 @@ final class InProcessDaemon: @unchecked Sendable {
     private let lock = NSLock()
     private var status: Int32?
 
+    /// `log`: where the daemon's log lines go (stderr, warnings and worse, by default).
     init(configure: (inout ServerConfiguration) -> Void = { _ in }, factory: any TokenSourceFactory = FakeSourceFactory(),
-         environment: [String: String] = [:]) throws {
+         environment: [String: String] = [:], log: JournalLogHandler.Sink = .standardError) throws {
         socketPath = temporaryDirectory() + "/vtok.sock"
         var config = ServerConfiguration()
         config.socketPath = socketPath
         config.stopGrace = 3
         configure(&config)
-        var logger = Logger(label: "vtok-test") { JournalLogHandler(label: $0, level: .warning) }
+        var logger = Logger(label: "vtok-test") { JournalLogHandler(label: $0, level: .warning, sink: log) }
         logger.logLevel = .warning
         server = try Server(configuration: config, factory: factory, logger: logger, environment: environment)
         Thread.detachNewThread { [self] in
