@@ -53,6 +53,8 @@ public final class DecodePipeline {
     public var maxPixels = 3840 * 2160
     /// The size of the video written (DecodeSize.swift); `vtok decode` asks for the source's.
     public var outputSize: DecodeSize = .model
+    /// The library, threads and 3x3 algorithm of the decoder sessions.
+    public var compute: ComputeOptions = .default
     /// Called after each latent frame (DecodeSize.swift's DecodeProgress).
     public var progress: ((DecodeProgress) -> Void)?
 
@@ -147,7 +149,8 @@ struct DecodeRun {
             if let s = session, !sizeChanged { s.reset() } else {
                 // A new segment of another size (§5.3): a fresh session; its frames are scaled to the video's size.
                 session = nil
-                session = try DecoderSession(model: m, width: h.modelSize.width, height: h.modelSize.height)
+                session = try DecoderSession(model: m, width: h.modelSize.width, height: h.modelSize.height,
+                                             compute: pipeline.compute)
             }
             if let writer {
                 let target = (width: writer.inputSize.width, height: writer.inputSize.height)
