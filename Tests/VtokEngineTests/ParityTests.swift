@@ -1,6 +1,6 @@
 // The engine against the PyTorch reference (training/fixtures.py): continuous latents within 1e-3, tokens
 // identical except where the reference value lies within 1e-3 of a rounding boundary, decoded frames >= 50 dB.
-// Every case runs once with each GEMM library (oneDNN, OpenBLAS).
+// Every case runs once with each convolution backend (oneDNN, OpenBLAS).
 
 import Foundation
 import XCTest
