@@ -114,6 +114,7 @@ struct DecodeRun {
 
     /// false: stop reading.
     mutating func handle(_ event: StreamEvent) -> Bool {
+        if behind?.hasFailed == true { return false }       // the writer refused a frame: finish() reports it
         switch event {
         case .header(let h):
             return start(h)
@@ -186,7 +187,6 @@ struct DecodeRun {
 
     private mutating func decode(_ t: TokenFrame) -> Bool {
         guard let session, let behind, let h = header else { return true }   // tokens before any header: skip
-        if behind.hasFailed { return false }                                  // finish() reports it
         do {
             let frames: [DecodedFrame]
             if pipeline.preferContinuous, let latents = t.latents {
