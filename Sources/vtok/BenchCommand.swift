@@ -1,4 +1,4 @@
-// `vtok bench`: how fast the engine encodes and decodes on this machine, against the sgemm peak of each compute
+// `vtok bench`: how fast the engine encodes and decodes on this machine, against the sgemm peak of each GEMM
 // library and, with --reference, against the PyTorch fp32 reference (training/bench_reference.py) on the same
 // weights.
 //
@@ -22,8 +22,8 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure streaming encode/decode speed on synthetic frames.",
         discussion: """
             Encodes frames one at a time and decodes one latent at a time for --seconds each, then measures \
-            a 1024x1024x1024 sgemm of each compute library in the same process. Numbers depend on what else \
-            the machine is running.
+            a 1024x1024x1024 sgemm of each GEMM library (oneDNN, OpenBLAS) in the same process. Numbers \
+            depend on what else the machine is running.
 
             Examples:
               vtok bench --seconds 10 --threads 2
