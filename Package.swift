@@ -29,8 +29,12 @@ let package = Package(
 
         // bytes -> frames and frames -> bytes. No AV* type leaks out.
         .target(name: "VtokMedia", dependencies: ["CFFmpeg"]),
+        // SHA-256: the weights' identity (VtokEngine) and the batch manifest's checksums (vtok). Pure, no dependencies.
+        .target(name: "VtokChecksum"),
         // frames -> latents -> tokens and back. No I/O.
-        .target(name: "VtokEngine", dependencies: ["COneDNN", "COpenBLAS"]),
+        .target(name: "VtokEngine", dependencies: ["COneDNN", "COpenBLAS", "VtokChecksum"]),
+        // `vtok bench`: the engine's speed and each GEMM library's peak. Used by the command line only.
+        .target(name: "VtokBench", dependencies: ["VtokEngine"]),
         // tokens <-> bytes: the wire format. Pure, no I/O.
         .target(name: "VtokStream"),
         // media -> engine -> stream, and back: the one pipeline the CLI and the daemon share.
@@ -45,7 +49,7 @@ let package = Package(
         .target(name: "VtokC", dependencies: ["VtokEngine"], exclude: ["include"]),
         // the command line: thin.
         .executableTarget(name: "vtok", dependencies: [
-            "VtokPipeline", "VtokMedia", "VtokEngine", "VtokStream", "VtokServer",
+            "VtokPipeline", "VtokMedia", "VtokEngine", "VtokStream", "VtokServer", "VtokBench", "VtokChecksum",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -53,7 +57,7 @@ let package = Package(
         // what the test targets share: child processes, ffmpeg test clips, source-tree paths. Foundation only.
         .target(name: "VtokTestSupport", path: "Tests/VtokTestSupport"),
         .testTarget(name: "VtokMediaTests", dependencies: ["VtokMedia", "VtokTestSupport"]),
-        .testTarget(name: "VtokEngineTests", dependencies: ["VtokEngine", "VtokTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "VtokEngineTests", dependencies: ["VtokEngine", "VtokChecksum", "VtokTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VtokStreamTests", dependencies: ["VtokStream", "VtokTestSupport"]),
         .testTarget(name: "VtokPipelineTests", dependencies: ["VtokPipeline", "VtokTestSupport"]),
         .testTarget(name: "VtokServerTests", dependencies: ["VtokServer", "VtokPipeline", "VtokEngine", "VtokMedia", "VtokStream",

@@ -23,9 +23,14 @@ build() {
     echo "== building fuzz targets in $out"
     swiftc "${flags[@]}" -module-name VtokStream Sources/VtokStream/*.swift Sources/vtok/StreamStats.swift \
         Fuzz/StreamReaderFuzz.swift -o "$out/stream"
-    local engine=(SafeTensors Errors ModelConfig LayerWeights FloatBuffer VtokModel SHA256)
-    swiftc "${flags[@]}" -module-name VtokEngine $(for f in "${engine[@]}"; do printf 'Sources/VtokEngine/%s.swift ' "$f"; done) \
-        Fuzz/SafeTensorsFuzz.swift -o "$out/safetensors"
+    # The loader needs SHA-256 (the weights' identity): VtokChecksum, built as a module of its own first.
+    mkdir -p "$out/modules"
+    swiftc "${flags[@]}" -module-name VtokChecksum -emit-module -emit-module-path "$out/modules/VtokChecksum.swiftmodule" \
+        -emit-library -static -o "$out/modules/libVtokChecksum.a" Sources/VtokChecksum/SHA256.swift
+    local engine=(SafeTensors Errors ModelConfig LayerWeights FloatBuffer VtokModel VtokModel+Identity)
+    swiftc "${flags[@]}" -module-name VtokEngine -I "$out/modules" \
+        $(for f in "${engine[@]}"; do printf 'Sources/VtokEngine/%s.swift ' "$f"; done) \
+        Fuzz/SafeTensorsFuzz.swift "$out/modules/libVtokChecksum.a" -o "$out/safetensors"
     swiftc "${flags[@]}" -module-name VtokMedia -I Sources/CFFmpeg $(pkg-config --cflags libavformat | sed 's/-I/-Xcc -I/g') \
         Sources/VtokMedia/*.swift Fuzz/MediaFuzz.swift \
         $(pkg-config --libs libavformat libavcodec libswscale libavutil libavdevice) -o "$out/media"

@@ -25,7 +25,9 @@ public func vtok_decoder_create(_ model: OpaquePointer?, _ width: Int32, _ heigh
         guard let m = ModelHandle.from(model) else { throw CError(.argument, "vtok_decoder_create: model is NULL") }
         let compute = try SessionCompute(backend: backend, threads: threads)
         let (w, h) = (Int(width), Int(height))
-        let session = try compute.apply { () throws(EngineError) in try DecoderSession(model: m.model, width: w, height: h) }
+        let session = try compute.apply { (options) throws(EngineError) in
+            try DecoderSession(model: m.model, width: w, height: h, compute: options)
+        }
         out.pointee = DecoderHandle(session, model: m.model, width: w, height: h).retainedPointer()
     }
 }

@@ -45,7 +45,9 @@ public func vtok_encoder_create(_ model: OpaquePointer?, _ width: Int32, _ heigh
         guard let m = ModelHandle.from(model) else { throw CError(.argument, "vtok_encoder_create: model is NULL") }
         let compute = try SessionCompute(backend: backend, threads: threads)
         let (w, h) = (Int(width), Int(height))
-        let session = try compute.apply { () throws(EngineError) in try EncoderSession(model: m.model, width: w, height: h) }
+        let session = try compute.apply { (options) throws(EngineError) in
+            try EncoderSession(model: m.model, width: w, height: h, compute: options)
+        }
         out.pointee = EncoderHandle(session, model: m.model, width: w, height: h).retainedPointer()
     }
 }

@@ -1,58 +1,48 @@
-// Compute options passed with each session. The engine's Compute settings are process-wide and read when a
-// session is created (a session keeps them), so creation runs under one lock: set backend and threads, build the
-// session, restore the previous settings, release. Sessions then run in parallel, each with the options it was created with.
+// The compute arguments of vtok_encoder_create / vtok_decoder_create, as the engine's ComputeOptions value the
+// session is created with: per session, nothing process-wide is set, so sessions with different backends or
+// thread counts are created and run in parallel. The conv algorithm is the engine's default (auto).
 
 import Synchronization
 import VtokEngine
 
 struct SessionCompute {
-    let backend: ComputeBackend
-    /// 0: one per core, as the CLI.
-    let threads: Int
+    let options: ComputeOptions
 
-    /// Checks the C arguments (backend: a vtok_backend; threads: 0 ... 1024).
+    /// Checks the C arguments (backend: a vtok_backend; threads: 0 ... 1024, 0 for one per CPU this process
+    /// may use).
     init(backend: Int32, threads: Int32) throws(CError) {
+        let b: ComputeBackend
         switch backend {
-        case 0: self.backend = .onednn
-        case 1: self.backend = .openblas
+        case 0: b = .onednn
+        case 1: b = .openblas
         default: throw CError(.argument, "unknown backend \(backend) (0: onednn, 1: openblas)")
         }
         guard (0...1024).contains(threads) else {
             throw CError(.argument, "threads \(threads) must be 0 (one per core) ... 1024")
         }
-        self.threads = Int(threads)
+        options = ComputeOptions(backend: b, threads: threads == 0 ? nil : Int(threads))
     }
 
-    /// Runs `make` with the engine's Compute set to these options. The backend is verified once per process
-    /// (oneDNN generates kernels at run time, which a W^X policy forbids): a clear error instead of a crash.
-    func apply<T>(_ make: () throws(EngineError) -> T) throws(CError) -> T {
-        let outcome: Result<T, CError> = SessionCompute.lock.withLock { state in
-            if state.coreThreads == 0 { state.coreThreads = Compute.threads }   // before any setThreads
-            if state.verified[backend] == nil {
-                do throws(EngineError) { try Compute.verify(backend); state.verified[backend] = "" } catch {
-                    var why = "\(error)"
-                    if case let .backendFailed(message) = error { why = message }
-                    state.verified[backend] = "the \(backend.rawValue) backend cannot run here: \(why)"
-                }
+    /// Runs `make` with these options, once the backend is known to work here. The backend is verified once per
+    /// process (oneDNN generates kernels at run time, which a W^X policy forbids): a clear error instead of a
+    /// crash.
+    func apply<T>(_ make: (ComputeOptions) throws(EngineError) -> T) throws(CError) -> T {
+        let backend = options.backend
+        let problem: String = SessionCompute.verified.withLock { verified in
+            if let known = verified[backend] { return known }
+            var why = ""
+            do throws(EngineError) { try Compute.verify(backend) } catch {
+                why = "\(error)"
+                if case let .backendFailed(message) = error { why = message }
+                why = "the \(backend.rawValue) backend cannot run here: \(why)"
             }
-            if let problem = state.verified[backend], !problem.isEmpty { return .failure(CError(.backend, problem)) }
-            // Set for this creation only: a host that also uses the engine directly keeps its own settings.
-            let (oldBackend, oldThreads) = (Compute.backend, Compute.threads)
-            defer {
-                Compute.setBackend(oldBackend)
-                Compute.setThreads(oldThreads)
-            }
-            Compute.setBackend(backend)
-            Compute.setThreads(threads == 0 ? state.coreThreads : threads)
-            do throws(EngineError) { return .success(try make()) } catch { return .failure(CError(error)) }
+            verified[backend] = why
+            return why
         }
-        return try outcome.get()
+        if !problem.isEmpty { throw CError(.backend, problem) }
+        do throws(EngineError) { return try make(options) } catch { throw CError(error) }
     }
 
-    private struct State {
-        var coreThreads = 0
-        var verified: [ComputeBackend: String] = [:]     // "" when usable, else why not
-    }
-
-    private static let lock = Mutex(State())
+    /// Per backend: "" when usable, else why not.
+    private static let verified = Mutex<[ComputeBackend: String]>([:])
 }

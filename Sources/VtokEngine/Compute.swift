@@ -1,5 +1,6 @@
-// Which library runs the engine's convolutions, and on how many threads. Both settings are process-wide; a
-// session takes the values current when it is created and keeps them.
+// Which library runs a session's convolutions, and how 3x3 convolutions are computed. A session is given both,
+// with its thread count, as one ComputeOptions value when it is created and keeps them; nothing here is
+// process-wide state.
 //
 //   onednn    oneDNN 2.6 convolution primitives (Debian libdnnl2), weights reordered once into the layout the
 //             chosen kernel wants, one primitive per band of rows and temporal tap (OneDNNConv). The default:
@@ -8,26 +9,30 @@
 //   openblas  im2col + cblas_sgemm from OpenBLAS (Debian libopenblas0), kernels chosen by OpenBLAS at load
 //             (GemmConv).
 //
-// 3x3 convolutions wide enough for it run as Winograd F(2x2,3x3) on the backend's sgemm (WinogradConv,
-// ConvAlgorithm.auto): 2.25x fewer multiplies, 1.4-1.8x faster per frame on the model (docs/performance.md).
+// 3x3 convolutions wide enough for it run as Winograd F(2x2,3x3) on the sgemm of the backend's library
+// (WinogradConv, ConvAlgorithm.auto): 2.25x fewer multiplies, 1.4-1.8x faster per frame on the model
+// (docs/performance.md).
 //
-// Tokens are bit-identical for a given backend, frame size and model, whatever the thread count or chunking.
-// The two backends differ in the last bits of the latents, each within the parity tolerances against PyTorch.
+// Tokens are bit-identical for a given backend, algorithm, frame size and model, whatever the thread count or
+// chunking. The two backends differ in the last bits of the latents, each within the parity tolerances against
+// PyTorch.
 
 import COpenBLAS
 import Glibc
-import Synchronization
 
-/// A library that runs the engine's convolutions.
+/// The library that runs a session's convolutions (`--backend`).
 public enum ComputeBackend: String, CaseIterable, Sendable, Codable {
     case onednn
     case openblas
 
     /// The library and its version or kernels, e.g. "oneDNN 2.6.3" or "OpenBLAS Haswell".
-    public var description: String {
+    public var description: String { gemmLibrary.description }
+
+    /// The library whose sgemm this backend's Winograd layers run on: its own.
+    public var gemmLibrary: GemmLibrary {
         switch self {
-        case .onednn: return "oneDNN \(OneDNN.version)"
-        case .openblas: return "OpenBLAS \(Gemm.openBLASCore)"
+        case .onednn: return .onednn
+        case .openblas: return .openblas
         }
     }
 }
@@ -54,47 +59,14 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
     static let minimumCout = 32
 }
 
+/// Facts about this process that compute choices depend on. Stateless.
 public enum Compute {
-    private static let chosenThreads = Atomic<Int>(0)
-    private static let chosenAlgorithm = Atomic<Int>(-1)   // index into ConvAlgorithm.allCases; -1: not set
-    private static let chosenBackend = Atomic<Int>(0)      // index into ComputeBackend.allCases
-
-    /// Sets how many threads sessions created afterwards use.
-    public static func setThreads(_ n: Int) { chosenThreads.store(max(1, n), ordering: .relaxed) }
-
-    /// Threads sessions use: setThreads's value, or the cores this process may run on.
-    public static var threads: Int {
-        let n = chosenThreads.load(ordering: .relaxed)
-        return n > 0 ? n : availableCores
-    }
-
     /// The CPUs this process may run on (sched_getaffinity: taskset, cgroups' cpusets, systemd's CPUAffinity=),
     /// not a BLAS library's environment variable. Falls back to the online CPU count.
     public static var availableCores: Int {
         let n = Int(vtok_available_cpus())
         return n > 0 ? n : max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     }
-
-    /// Sets the library for sessions created afterwards.
-    public static func setBackend(_ b: ComputeBackend) {
-        chosenBackend.store(ComputeBackend.allCases.firstIndex(of: b) ?? 0, ordering: .relaxed)
-    }
-
-    /// Sets the 3x3 convolution algorithm for sessions created afterwards.
-    public static func setConvAlgorithm(_ a: ConvAlgorithm) {
-        chosenAlgorithm.store(ConvAlgorithm.allCases.firstIndex(of: a) ?? 0, ordering: .relaxed)
-    }
-
-    /// The 3x3 convolution algorithm: setConvAlgorithm's value, else VTOK_CONV (auto, direct, winograd), else auto.
-    public static var convAlgorithm: ConvAlgorithm {
-        let i = chosenAlgorithm.load(ordering: .relaxed)
-        if i >= 0 { return ConvAlgorithm.allCases[i] }
-        if let v = getenv("VTOK_CONV"), let a = ConvAlgorithm(rawValue: String(cString: v)) { return a }
-        return .auto
-    }
-
-    /// The library sessions created now use: setBackend's value, or oneDNN.
-    public static var backend: ComputeBackend { ComputeBackend.allCases[chosenBackend.load(ordering: .relaxed)] }
 
     /// Checks that `backend` can build and run a convolution in this process, so a command can fail at start
     /// with a clear reason instead of at its first session. oneDNN generates its kernels at run time, which a

@@ -19,19 +19,22 @@ public final class DecoderSession {
     public let latentHeight: Int
     public let latentWidth: Int
     public let emitFloat: Bool
+    /// The library, threads and 3x3 algorithm this session runs on, as given at init.
+    public let compute: ComputeOptions
     /// Latents pushed since the start of the stream.
     public private(set) var latentsIn = 0
 
     private let graph: StreamGraph
     /// The convolution kernels this session runs, e.g. ["brgconv:avx512_core"].
     public var kernels: Set<String> { graph.kernels }
+    /// Workers the graph was built for (compute.threads), for tests.
+    var workers: Int { graph.workers }
     private let fsq: FSQ
     private let t: Int, s: Int           // unpatchify's frames per decoder step and its spatial factor
     private let steps: Int                // decoder steps per latent (d2t factors); steps * t = temporal factor
-    private let rgbBuffer: UnsafeMutablePointer<UInt8>      // (H, W, 3) one output frame
-    private let floatBuffer: FloatBuffer                     // (H, W, 3) one output frame, if emitFloat
 
-    public init(model: VtokModel, width: Int, height: Int, emitFloat: Bool = false) throws(EngineError) {
+    public init(model: VtokModel, width: Int, height: Int, emitFloat: Bool = false,
+                compute: ComputeOptions = .default) throws(EngineError) {
         let sf = model.config.spatialFactor
         guard width > 0, height > 0, width % sf == 0, height % sf == 0, width <= 1 << 14, height <= 1 << 14 else {
             throw .badFrameSize(width: width, height: height, multiple: sf)
@@ -40,23 +43,20 @@ public final class DecoderSession {
         self.width = width
         self.height = height
         self.emitFloat = emitFloat
+        self.compute = compute
         (t, s) = model.unpatchify
         steps = model.decoderTimeSteps
         latentHeight = height / sf
         latentWidth = width / sf
         fsq = FSQ(levels: model.config.fsqLevels, eps: model.config.fsqEps)
         graph = try StreamGraph(model.decoderLayers, h: latentHeight, w: latentWidth, c: model.config.latentChannels,
-                                eps: Float(model.config.normEps), frameSize: (width, height), multiple: sf)
+                                eps: Float(model.config.normEps), frameSize: (width, height), multiple: sf,
+                                compute: compute)
         let y = graph.output
         guard y.h * s == height, y.w * s == width, y.c == 3 * t * s * s else {
             throw .badFrameSize(width: width, height: height, multiple: sf)
         }
-        rgbBuffer = .allocate(capacity: width * height * 3)
-        rgbBuffer.initialize(repeating: 0, count: width * height * 3)
-        floatBuffer = FloatBuffer(count: emitFloat ? width * height * 3 : 0)
     }
-
-    deinit { rgbBuffer.deallocate() }
 
     /// Pushes n latents as tokens, (n, h, w) row-major. Every token is checked before any is used.
     public func push(tokens: [UInt16]) throws(EngineError) -> [DecodedFrame] {
@@ -114,10 +114,24 @@ public final class DecoderSession {
             for dt in 0..<t {
                 let position = step * t + dt
                 if k == 0 && position != group - 1 { continue }
-                Rearrange.unpatchifyFrame(y, t: t, s: s, dt: dt, rgb: rgbBuffer, floats: emitFloat ? floatBuffer.data : nil)
-                frames.append(DecodedFrame(index: k == 0 ? 0 : (k - 1) * group + 1 + position,
-                                           rgb: Array(UnsafeBufferPointer(start: rgbBuffer, count: count)),
-                                           values: emitFloat ? Array(UnsafeBufferPointer(start: floatBuffer.data, count: count)) : nil))
+                // Straight into the frame's own arrays: no staging buffer, no copy (unpatchify writes every element).
+                func rgb(floats: UnsafeMutablePointer<Float>?) -> [UInt8] {
+                    [UInt8](unsafeUninitializedCapacity: count) { p, initialized in
+                        guard let base = p.baseAddress else { return }
+                        Rearrange.unpatchifyFrame(y, t: t, s: s, dt: dt, rgb: base, floats: floats)
+                        initialized = count
+                    }
+                }
+                var floats: [Float]? = nil
+                let pixels: [UInt8]
+                if emitFloat {
+                    var f = [Float](repeating: 0, count: count)
+                    pixels = f.withUnsafeMutableBufferPointer { rgb(floats: $0.baseAddress) }
+                    floats = f
+                } else {
+                    pixels = rgb(floats: nil)
+                }
+                frames.append(DecodedFrame(index: k == 0 ? 0 : (k - 1) * group + 1 + position, rgb: pixels, values: floats))
             }
         }
         return frames

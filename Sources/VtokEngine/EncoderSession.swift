@@ -25,6 +25,8 @@ public final class EncoderSession {
     public let latentHeight: Int
     public let latentWidth: Int
     public let emitContinuous: Bool
+    /// The library, threads and 3x3 algorithm this session runs on, as given at init.
+    public let compute: ComputeOptions
     /// Frames pushed since the start of the stream.
     public private(set) var framesIn = 0
     /// Latents emitted since the start of the stream.
@@ -33,6 +35,8 @@ public final class EncoderSession {
     private let graph: StreamGraph
     /// The convolution kernels this session runs, e.g. ["brgconv:avx512_core"].
     public var kernels: Set<String> { graph.kernels }
+    /// Workers the graph was built for (compute.threads), for tests.
+    var workers: Int { graph.workers }
     private let fsq: FSQ
     private let t: Int, s: Int
     private var pending = 0          // frames in the current incomplete group, 0..<t
@@ -40,7 +44,8 @@ public final class EncoderSession {
     private let tokenBuffer: UnsafeMutablePointer<UInt16>   // (h, w)
     private let latentBuffer: FloatBuffer                   // (h, w, C) continuous latents
 
-    public init(model: VtokModel, width: Int, height: Int, emitContinuous: Bool = false) throws(EngineError) {
+    public init(model: VtokModel, width: Int, height: Int, emitContinuous: Bool = false,
+                compute: ComputeOptions = .default) throws(EngineError) {
         let sf = model.config.spatialFactor
         guard width > 0, height > 0, width % sf == 0, height % sf == 0, width <= 1 << 14, height <= 1 << 14 else {
             throw .badFrameSize(width: width, height: height, multiple: sf)
@@ -51,12 +56,14 @@ public final class EncoderSession {
         self.width = width
         self.height = height
         self.emitContinuous = emitContinuous
+        self.compute = compute
         latentHeight = height / sf
         latentWidth = width / sf
         fsq = FSQ(levels: model.config.fsqLevels, eps: model.config.fsqEps)
         // graph input: one patchified group, (H/s, W/s, 3*t*s*s)
         graph = try StreamGraph(model.encoderLayers, h: height / s, w: width / s, c: 3 * t * s * s,
-                                eps: Float(model.config.normEps), frameSize: (width, height), multiple: sf)
+                                eps: Float(model.config.normEps), frameSize: (width, height), multiple: sf,
+                                compute: compute)
         let z = graph.output
         guard z.h == latentHeight, z.w == latentWidth, z.c == model.config.latentChannels else {
             throw .badFrameSize(width: width, height: height, multiple: sf)

@@ -1,17 +1,30 @@
 // sgemm from either library, always row-major with no transposes: C (m, n) = A (m, k) * B (k, n) + beta * C,
-// run single-threaded on the calling thread (the engine's workers run several at once). GemmConv runs its
-// convolutions on OpenBLAS's; the benchmark measures both libraries' peak with it.
+// run single-threaded on the calling thread (a session's workers run several at once). GemmConv runs its
+// convolutions on OpenBLAS's, WinogradConv on its backend's library's; `vtok bench` measures both libraries'
+// peak with it (VtokBench).
 
 import COneDNN
 import COpenBLAS
 
-public enum Gemm {
-    /// OpenBLAS's own default thread count, read before the engine first sets it to 1: the number of cores.
-    static let coreCount = Int(openblas_get_num_threads())
+/// A library whose sgemm the engine calls. Not the same notion as ComputeBackend (the library that runs a
+/// session's convolutions): the benchmark measures every GEMM library whatever the backend.
+public enum GemmLibrary: String, CaseIterable, Sendable, Codable {
+    case onednn
+    case openblas
 
-    /// Makes OpenBLAS run each call on the calling thread. oneDNN is told per call (vtok_dnnl_sgemm).
-    static func useCallerThreadOnly() {
-        _ = coreCount
+    /// The library and its version or kernels, e.g. "oneDNN 2.6.3" or "OpenBLAS Haswell".
+    public var description: String {
+        switch self {
+        case .onednn: return "oneDNN \(OneDNN.version)"
+        case .openblas: return "OpenBLAS \(Gemm.openBLASCore)"
+        }
+    }
+}
+
+public enum Gemm {
+    /// Makes OpenBLAS run each call on the calling thread (a setting of the OpenBLAS library, process-wide, and
+    /// the only one the engine uses). oneDNN is told per call (vtok_dnnl_sgemm).
+    public static func useCallerThreadOnly() {
         if openblas_get_num_threads() != 1 { openblas_set_num_threads(1) }
     }
 
@@ -29,8 +42,9 @@ public enum Gemm {
         return "SKYLAKEX"
     }
 
-    /// C (m, n) = A (m, k) * B (k, n) + beta * C, all row-major and densely packed, on the calling thread.
-    static func run(_ library: ComputeBackend, m: Int, n: Int, k: Int, a: UnsafePointer<Float>,
+    /// C (m, n) = A (m, k) * B (k, n) + beta * C, all row-major and densely packed, on the calling thread
+    /// (call useCallerThreadOnly() first). m, n, k > 0 and each buffer holds its matrix.
+    public static func run(_ library: GemmLibrary, m: Int, n: Int, k: Int, a: UnsafePointer<Float>,
                     b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, beta: Float) {
         switch library {
         case .onednn:

@@ -1,14 +1,15 @@
-// The engine's own threads. Convolutions run single-threaded inside oneDNN or OpenBLAS (see Compute); the engine
-// splits each conv into bands of image rows and hands bands to workers dynamically, so a core stolen by another
+// A session's workers, on Dispatch's pool (concurrentPerform): up to ComputeOptions.threads at once, the count
+// each session was created with. Convolutions run single-threaded inside oneDNN or OpenBLAS; the engine splits
+// each conv into bands of image rows and hands bands to workers dynamically, so a core stolen by another
 // process only slows its share. Work is divided by index only: results never depend on the thread count or on scheduling.
 
 import Dispatch
 import Synchronization
 
 enum Parallel {
-    /// Runs body(i) for i in 0..<n, in up to `Compute.threads` contiguous chunks.
-    static func forEach(_ n: Int, _ body: (Int) -> Void) {
-        let parts = min(Compute.threads, n)
+    /// Runs body(i) for i in 0..<n, in up to `threads` contiguous chunks.
+    static func forEach(_ n: Int, threads: Int, _ body: (Int) -> Void) {
+        let parts = min(threads, n)
         if parts <= 1 || n < 8 {
             for i in 0..<n { body(i) }
             return

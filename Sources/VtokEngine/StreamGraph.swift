@@ -29,6 +29,8 @@ final class StreamGraph {
     private var stages: [Stage] = []
     /// Output steps per run(): the product of the d2t factors.
     private(set) var stepsPerRun = 1
+    /// The session's workers (ComputeOptions.threads): per-worker scratch, streams and Winograd buffers.
+    let workers: Int
     let scratch: [FloatBuffer]       // per worker: one im2col band (rows*w, K) for the largest conv (OpenBLAS)
     let streams: OneDNNStreams?      // per worker (oneDNN)
     /// The convolution kernels in use, e.g. ["brgconv:avx512_core"] or ["im2col+sgemm"].
@@ -37,12 +39,15 @@ final class StreamGraph {
     /// Where the last stage leaves each step's result (h, w, c).
     var output: Frame { stages[stages.count - 1].output }
 
-    /// Builds the chain for an input of (h, w, c). Throws badFrameSize if an s2d does not divide the size.
-    init(_ weights: [LayerWeights], h: Int, w: Int, c: Int, eps: Float, frameSize: (Int, Int), multiple: Int) throws(EngineError) {
+    /// Builds the chain for an input of (h, w, c), computed as `compute` says. Throws badFrameSize if an s2d does
+    /// not divide the size.
+    init(_ weights: [LayerWeights], h: Int, w: Int, c: Int, eps: Float, frameSize: (Int, Int), multiple: Int,
+         compute: ComputeOptions) throws(EngineError) {
         // First pass: shapes and the scratch size.
         Gemm.useCallerThreadOnly()
-        let workers = Compute.threads
-        let backend = Compute.backend
+        let workers = compute.threads
+        self.workers = workers
+        let backend = compute.backend
         var shape = (h: h, w: w, c: c)
         var scratchCount = 0
         for l in weights {
@@ -70,11 +75,11 @@ final class StreamGraph {
         self.streams = streams
         let scratch = scratch
         var kernels: Set<String> = []
-        let algorithm = Compute.convAlgorithm
+        let algorithm = compute.convAlgorithm
         func conv(_ cw: ConvWeights, _ x: Frame, accumulates: Bool = false) throws(EngineError) -> any CausalConvolution {
             if algorithm.usesWinograd(cw) {
                 kernels.insert("winograd2x2+\(backend == .onednn ? "dnnl" : "openblas")_sgemm")
-                return WinogradConv(cw, h: x.h, width: x.w, library: backend, workers: workers)
+                return WinogradConv(cw, h: x.h, width: x.w, library: backend.gemmLibrary, workers: workers)
             }
             guard let streams else {
                 kernels.insert("im2col+sgemm")
@@ -107,13 +112,13 @@ final class StreamGraph {
             case let .res(n1, c1, n2, c2):
                 layer = ResLayer(norm1: n1, conv1: try conv(c1, x), norm2: n2,
                                  conv2: try conv(c2, x, accumulates: true),
-                                 eps: eps, t1: alloc(x.h, x.w, x.c), t2: alloc(x.h, x.w, x.c), out: alloc(x.h, x.w, x.c))
+                                 eps: eps, threads: workers, t1: alloc(x.h, x.w, x.c), t2: alloc(x.h, x.w, x.c), out: alloc(x.h, x.w, x.c))
             case let .norm(nw):
                 var fuse = false
                 if i + 1 < weights.count, case .silu = weights[i + 1] { fuse = true; i += 1 }
-                layer = NormLayer(weight: nw, eps: eps, silu: fuse, frame: x)
+                layer = NormLayer(weight: nw, eps: eps, silu: fuse, threads: workers, frame: x)
             case .silu:
-                layer = SiLULayer(frame: x)
+                layer = SiLULayer(threads: workers, frame: x)
             case let .s2d(f):
                 layer = RearrangeLayer(f: f, toDepth: true, out: alloc(x.h / f, x.w / f, x.c * f * f))
             case let .d2s(f):

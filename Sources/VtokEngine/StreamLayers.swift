@@ -13,20 +13,21 @@ final class ResLayer: StreamLayer {
     let norm1: FloatBuffer, norm2: FloatBuffer       // (c,)
     let conv1: any CausalConvolution, conv2: any CausalConvolution
     let eps: Float
+    let threads: Int                 // the session's workers, for the norms
     let t1: Frame                    // (h, w, c) silu(norm1(x)), conv1's input
     let t2: Frame                    // (h, w, c) conv1 output, then silu(norm2(.)) in place
     let output: Frame                // (h, w, c)
 
     init(norm1: FloatBuffer, conv1: any CausalConvolution, norm2: FloatBuffer, conv2: any CausalConvolution, eps: Float,
-         t1: Frame, t2: Frame, out: Frame) {
+         threads: Int, t1: Frame, t2: Frame, out: Frame) {
         self.norm1 = norm1; self.conv1 = conv1; self.norm2 = norm2; self.conv2 = conv2
-        self.eps = eps; self.t1 = t1; self.t2 = t2; output = out
+        self.eps = eps; self.threads = threads; self.t1 = t1; self.t2 = t2; output = out
     }
 
     func forward(_ x: Frame) {
-        NormLayer.apply(x, into: t1, weight: norm1, eps: eps, silu: true)
+        NormLayer.apply(x, into: t1, weight: norm1, eps: eps, silu: true, threads: threads)
         conv1.forward(t1, into: t2)
-        NormLayer.apply(t2, weight: norm2, eps: eps, silu: true)
+        NormLayer.apply(t2, weight: norm2, eps: eps, silu: true, threads: threads)
         conv2.forward(t2, into: output, residual: x)
     }
 
@@ -38,17 +39,18 @@ final class NormLayer: StreamLayer {
     let weight: FloatBuffer          // (c,)
     let eps: Float
     let silu: Bool
+    let threads: Int
     let output: Frame                // == input, (h, w, c)
-    init(weight: FloatBuffer, eps: Float, silu: Bool, frame: Frame) {
-        self.weight = weight; self.eps = eps; self.silu = silu; output = frame
+    init(weight: FloatBuffer, eps: Float, silu: Bool, threads: Int, frame: Frame) {
+        self.weight = weight; self.eps = eps; self.silu = silu; self.threads = threads; output = frame
     }
-    func forward(_ x: Frame) { Self.apply(x, weight: weight, eps: eps, silu: silu) }
+    func forward(_ x: Frame) { Self.apply(x, weight: weight, eps: eps, silu: silu, threads: threads) }
     func reset() {}
 
-    /// out (h, w, c) = norm(x) (and SiLU); out defaults to x (in place).
-    static func apply(_ x: Frame, into out: Frame? = nil, weight: FloatBuffer, eps: Float, silu: Bool) {
+    /// out (h, w, c) = norm(x) (and SiLU); out defaults to x (in place). 16 parts on up to `threads` workers.
+    static func apply(_ x: Frame, into out: Frame? = nil, weight: FloatBuffer, eps: Float, silu: Bool, threads: Int) {
         let rows = x.h * x.w, c = x.c, parts = 16, dst = out?.data ?? x.data
-        Parallel.forEach(parts) { part in
+        Parallel.forEach(parts, threads: threads) { part in
             let lo = rows * part / parts, hi = rows * (part + 1) / parts
             Elementwise.rmsNorm(x.data + lo * c, into: dst + lo * c, positions: hi - lo, channels: c,
                                 weight: weight.data, eps: eps, silu: silu)
@@ -57,11 +59,12 @@ final class NormLayer: StreamLayer {
 }
 
 final class SiLULayer: StreamLayer {
+    let threads: Int
     let output: Frame                // == input
-    init(frame: Frame) { output = frame }
+    init(threads: Int, frame: Frame) { self.threads = threads; output = frame }
     func forward(_ x: Frame) {
         let n = x.count, parts = 16
-        Parallel.forEach(parts) { part in
+        Parallel.forEach(parts, threads: threads) { part in
             let lo = n * part / parts, hi = n * (part + 1) / parts
             Elementwise.silu(x.data + lo, count: hi - lo)
         }

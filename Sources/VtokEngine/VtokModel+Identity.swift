@@ -10,6 +10,8 @@
 //
 // SHA-256 of that is `encoderSHA256`; export writes it as metadata `vtok_encoder_sha256`, checked at load.
 
+import VtokChecksum
+
 extension VtokModel {
     static func encoderIdentity(_ cfg: ModelConfig, file: SafeTensors) throws(WeightsError) -> [UInt8] {
         var text = "vtok-encoder/1\n"

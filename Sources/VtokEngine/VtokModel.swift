@@ -2,6 +2,7 @@
 // shared by any number of EncoderSession/DecoderSession instances.
 
 import Foundation
+import VtokChecksum
 
 public final class VtokModel: @unchecked Sendable {   // immutable after init
     public let config: ModelConfig

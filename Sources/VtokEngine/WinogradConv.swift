@@ -4,7 +4,7 @@
 //
 //   input transform   V[xi] (P, K)   = B^T d B of each 4x4 input patch (stride 2), for every temporal tap:
 //                                      K = kt*cin, column dt*cin + ci; taps come from the ConvHistory
-//   16 GEMMs          M[xi] (P, cout) = V[xi] (P, K) x U[xi] (K, cout)     (sgemm of the session's backend)
+//   16 GEMMs          M[xi] (P, cout) = V[xi] (P, K) x U[xi] (K, cout)     (sgemm of the backend's library)
 //   output transform  y (2x2)         = A^T m A of each tile, + bias (+ residual), cropped at the frame edge
 //
 // U (16, K, cout) = G g G^T of every 3x3 kernel, computed once at init. The band split depends on the frame size
@@ -16,7 +16,7 @@ final class WinogradConv: CausalConvolution {
     let w: ConvWeights
     let h: Int
     let width: Int
-    let library: ComputeBackend
+    let library: GemmLibrary
     let history: ConvHistory
     let tileRows: Int                   // ceil(h / 2)
     let tileCols: Int                   // ceil(width / 2)
@@ -38,7 +38,7 @@ final class WinogradConv: CausalConvolution {
         return max(1, (rows + bands - 1) / bands)
     }
 
-    init(_ w: ConvWeights, h: Int, width: Int, library: ComputeBackend, workers: Int) {
+    init(_ w: ConvWeights, h: Int, width: Int, library: GemmLibrary, workers: Int) {
         precondition(w.ks == 3, "Winograd F(2x2,3x3) needs a 3x3 kernel")
         self.w = w
         self.h = h

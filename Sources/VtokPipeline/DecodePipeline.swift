@@ -39,7 +39,9 @@ public struct DecodeSummary: Sendable {
 }
 
 /// Decodes one token stream into one video. Frames leave as soon as their latent frame has arrived; each latent
-/// keeps as many decoded frames as it covered at encode time, with their original pts.
+/// keeps as many decoded frames as it covered at encode time, with their original pts. The stream is read and
+/// decoded on the calling thread, the frames scaled, encoded and muxed behind it on a writer thread
+/// (FrameWriteBehind), which has finished when run() returns.
 public final class DecodePipeline {
     public let model: VtokModel
     public let output: MediaOutput
@@ -53,6 +55,8 @@ public final class DecodePipeline {
     public var maxPixels = 3840 * 2160
     /// The size of the video written (DecodeSize.swift); `vtok decode` asks for the source's.
     public var outputSize: DecodeSize = .model
+    /// The library, threads and 3x3 algorithm of the decoder sessions.
+    public var compute: ComputeOptions = .default
     /// Called after each latent frame (DecodeSize.swift's DecodeProgress).
     public var progress: ((DecodeProgress) -> Void)?
 
@@ -100,6 +104,8 @@ struct DecodeRun {
     private var header: StreamHeader?
     private var session: DecoderSession?
     private var writer: MediaWriter?
+    /// Writes the frames on a thread of its own; nil until the writer is open.
+    private var behind: FrameWriteBehind?
     /// Frames of a segment whose size differs from the first one's are scaled to the first one's size.
     private var scaler: SegmentScaler?
     private var lastPTS: Int64?
@@ -108,6 +114,7 @@ struct DecodeRun {
 
     /// false: stop reading.
     mutating func handle(_ event: StreamEvent) -> Bool {
+        if behind?.hasFailed == true { return false }       // the writer refused a frame: finish() reports it
         switch event {
         case .header(let h):
             return start(h)
@@ -147,7 +154,8 @@ struct DecodeRun {
             if let s = session, !sizeChanged { s.reset() } else {
                 // A new segment of another size (§5.3): a fresh session; its frames are scaled to the video's size.
                 session = nil
-                session = try DecoderSession(model: m, width: h.modelSize.width, height: h.modelSize.height)
+                session = try DecoderSession(model: m, width: h.modelSize.width, height: h.modelSize.height,
+                                             compute: pipeline.compute)
             }
             if let writer {
                 let target = (width: writer.inputSize.width, height: writer.inputSize.height)
@@ -160,13 +168,15 @@ struct DecodeRun {
                 options.inputSize = FrameSize(width: h.modelSize.width, height: h.modelSize.height)
                 let rate = Rational(h.frameRate.num, h.frameRate.den)
                 let tb = Rational(h.timeBase.num, h.timeBase.den)
+                let w: MediaWriter
                 switch pipeline.output {
                 case .path(let p):
-                    writer = try MediaWriter(path: p, size: size, frameRate: rate, timeBase: tb, options: options)
+                    w = try MediaWriter(path: p, size: size, frameRate: rate, timeBase: tb, options: options)
                 case .fileDescriptor(let fd):
-                    writer = try MediaWriter(fileDescriptor: fd, size: size, frameRate: rate, timeBase: tb,
-                                             options: options)
+                    w = try MediaWriter(fileDescriptor: fd, size: size, frameRate: rate, timeBase: tb, options: options)
                 }
+                writer = w
+                behind = FrameWriteBehind(writer: w)
             }
         } catch {
             summary.failure = PipelineError(decoding: error)
@@ -176,7 +186,7 @@ struct DecodeRun {
     }
 
     private mutating func decode(_ t: TokenFrame) -> Bool {
-        guard let session, let writer, let h = header else { return true }   // tokens before any header: skip
+        guard let session, let behind, let h = header else { return true }   // tokens before any header: skip
         do {
             let frames: [DecodedFrame]
             if pipeline.preferContinuous, let latents = t.latents {
@@ -193,11 +203,11 @@ struct DecodeRun {
                     return false
                 }
                 lastPTS = pts
-                if let scaler {
-                    try writer.write(pixels: scaler.scale(frame.rgb), width: scaler.to.width, height: scaler.to.height, pts: pts)
-                } else {
-                    try writer.write(pixels: frame.rgb, width: h.modelSize.width, height: h.modelSize.height, pts: pts)
-                }
+                // Scaled (if this segment's size differs), encoded and muxed on the writer thread. A frame the
+                // writer refuses is reported by finish(), with the summary as it stands here.
+                let item = FrameWriteBehind.Item(pixels: frame.rgb, width: h.modelSize.width, height: h.modelSize.height,
+                                                 pts: pts, scaler: scaler, summary: summary)
+                guard behind.write(item) else { return false }
                 summary.framesOut += 1
             }
             pipeline.progress?(DecodeProgress(framesOut: summary.framesOut, latentsIn: summary.latentsIn,
@@ -210,6 +220,16 @@ struct DecodeRun {
     }
 
     mutating func finish() -> DecodeSummary {
+        if let behind {
+            // Every frame queued is written before the trailer; a frame the writer refused ends the decode there,
+            // as a synchronous write would have: its error, and the summary as it was when it was queued.
+            let outcome = behind.drain()
+            if let (error, before) = outcome.failure {
+                summary = before
+                summary.failure = PipelineError(decoding: error)
+            }
+            summary.framesOut = outcome.written
+        }
         if let writer {
             do { try writer.finish() } catch {
                 if summary.failure == nil { summary.failure = .output("\(error)") }

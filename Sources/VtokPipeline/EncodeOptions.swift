@@ -47,9 +47,12 @@ public struct EncodeOptions: @unchecked Sendable {   // VtokModel is immutable a
     /// Repeat the HEADER after this many latent frames so a reader can join mid-stream; 0 never.
     public var headerRepeat: Int
     public var onSizeChange: SizeChangePolicy
+    /// The library, threads and 3x3 algorithm of every encoder session the run creates.
+    public var compute: ComputeOptions
 
     public init(model: VtokModel, media: MediaReaderOptions = MediaReaderOptions(), limits: EncodeLimits = EncodeLimits(),
-                continuous: Bool = false, headerRepeat: Int = 32, onSizeChange: SizeChangePolicy = .newSegment) {
+                continuous: Bool = false, headerRepeat: Int = 32, onSizeChange: SizeChangePolicy = .newSegment,
+                compute: ComputeOptions = .default) {
         self.model = model
         self.media = media
         self.media.spatialFactor = model.config.spatialFactor
@@ -57,5 +60,6 @@ public struct EncodeOptions: @unchecked Sendable {   // VtokModel is immutable a
         self.continuous = continuous
         self.headerRepeat = headerRepeat
         self.onSizeChange = onSizeChange
+        self.compute = compute
     }
 }

@@ -84,7 +84,8 @@ struct EncodeRun {
     private mutating func startSegment(width: Int, height: Int, info: MediaInfo) -> Bool {
         let model = options.model
         do {
-            session = try EncoderSession(model: model, width: width, height: height, emitContinuous: options.continuous)
+            session = try EncoderSession(model: model, width: width, height: height, emitContinuous: options.continuous,
+                                         compute: options.compute)
         } catch {
             fail(.engine(error), reason: .encoderError)
             return false

@@ -3,6 +3,7 @@
 import Foundation
 import Glibc
 import Synchronization
+import VtokChecksum
 import VtokEngine
 import VtokPipeline
 
@@ -204,7 +205,7 @@ struct BatchEncode {
         }
         record.output = item.output
         record.bytes = bytes.count
-        record.sha256 = Checksum.sha256Hex(Array(bytes))
+        record.sha256 = SHA256.hexDigest(Array(bytes))
         return done()
     }
 

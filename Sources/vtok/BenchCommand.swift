@@ -1,4 +1,4 @@
-// `vtok bench`: how fast the engine encodes and decodes on this machine, against the sgemm peak of each compute
+// `vtok bench`: how fast the engine encodes and decodes on this machine, against the sgemm peak of each GEMM
 // library and, with --reference, against the PyTorch fp32 reference (training/bench_reference.py) on the same
 // weights.
 //
@@ -13,6 +13,7 @@
 
 import ArgumentParser
 import Foundation
+import VtokBench
 import VtokEngine
 
 struct BenchCommand: ParsableCommand {
@@ -21,8 +22,8 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure streaming encode/decode speed on synthetic frames.",
         discussion: """
             Encodes frames one at a time and decodes one latent at a time for --seconds each, then measures \
-            a 1024x1024x1024 sgemm of each compute library in the same process. Numbers depend on what else \
-            the machine is running.
+            a 1024x1024x1024 sgemm of each GEMM library (oneDNN, OpenBLAS) in the same process. Numbers \
+            depend on what else the machine is running.
 
             Examples:
               vtok bench --seconds 10 --threads 2
@@ -69,8 +70,8 @@ struct BenchCommand: ParsableCommand {
         let weights = try modelOptions.load()
         let r: BenchmarkResult
         do {
-            r = try Benchmark.run(model: weights, width: width, height: height, seconds: seconds, threads: modelOptions.threads,
-                                  backend: modelOptions.backend)
+            r = try Benchmark.run(model: weights, width: width, height: height, seconds: seconds,
+                                  compute: modelOptions.compute())
         } catch {
             throw CLIError("cannot benchmark at \(width)x\(height): \(error)")
         }
@@ -96,8 +97,8 @@ struct BenchCommand: ParsableCommand {
         if r.kernels.contains(where: { $0.hasPrefix("winograd") }) {
             print("(GFLOP/s count direct-convolution FLOPs; Winograd layers do 2.25x fewer multiplies, so over 100% of the sgemm peak is possible)")
         }
-        let others = ComputeBackend.allCases.filter { $0 != r.backend }.compactMap { b in
-            r.sgemmPeakGFLOPSByLibrary[b.rawValue].map { String(format: "%@ %.1f GFLOP/s", b.description, $0) }
+        let others = GemmLibrary.allCases.filter { $0 != r.backend.gemmLibrary }.compactMap { library in
+            r.sgemmPeakGFLOPSByLibrary[library.rawValue].map { String(format: "%@ %.1f GFLOP/s", library.description, $0) }
         }
         if !others.isEmpty { print("sgemm peak of the other library (--backend): \(others.joined(separator: ", "))") }
         if r.backend == .onednn, r.kernels.contains(where: { $0.hasPrefix("ref") || $0.contains(":ref") }) {

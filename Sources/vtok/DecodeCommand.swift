@@ -80,6 +80,7 @@ struct DecodeCommand: ParsableCommand {
         pipeline.allowModelMismatch = ignoreModelMismatch
         pipeline.maxPixels = maxPixels
         pipeline.outputSize = outputSize
+        pipeline.compute = modelOptions.compute()
         let meter = ProgressMeter("decode", quiet: quiet)
         meter.estimated = true
         let fileBytes = source.fileSize

@@ -21,16 +21,17 @@ extension EncodeCommand {
         let items: [BatchItem]
         let shard: (index: Int, count: Int)
         let jobs: Int
+        let compute: ComputeOptions
         do {
             shard = try batch.shardSpec()
             if let j = batch.jobs, j < 1 { throw CLIError("--jobs must be at least 1") }
             let all = try BatchInputs.expand(arguments: inputs, manifest: batch.manifest, outputDir: dir)
             guard !all.isEmpty else { throw CLIError("no inputs (no video files in the folders or the manifest)") }
             items = BatchInputs.shard(all, index: shard.index, count: shard.count)
-            // Each job's engine gets its share of the cores: jobs x threads = cores.
+            // Each job's engine gets its share of the cores, jobs x threads = cores, unless --threads says.
             let cores = Compute.availableCores
             jobs = batch.jobs ?? min(cores, max(1, items.count))
-            Compute.setThreads(max(1, cores / jobs))
+            compute = modelOptions.compute(defaultThreads: max(1, cores / jobs))
         } catch {
             Terminal.error("\(error)")
             return ExitCodes.failure
@@ -50,7 +51,8 @@ extension EncodeCommand {
         }
         do {
             let model = try modelOptions.load()
-            let options = try media.encodeOptions(model: model, continuous: continuous, headerRepeat: headerRepeat)
+            let options = try media.encodeOptions(model: model, compute: compute, continuous: continuous,
+                                                  headerRepeat: headerRepeat)
             return BatchEncode(items: items, total: items.count, options: options, jobs: jobs, resume: batch.resume,
                                results: results).run()
         } catch {

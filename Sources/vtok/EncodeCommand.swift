@@ -70,7 +70,8 @@ struct EncodeCommand: ParsableCommand {
         let interrupt = EncodeInterrupt()
         do {
             let model = try modelOptions.load()
-            let options = try media.encodeOptions(model: model, continuous: continuous, headerRepeat: headerRepeat)
+            let options = try media.encodeOptions(model: model, compute: modelOptions.compute(), continuous: continuous,
+                                                  headerRepeat: headerRepeat)
             let pipeline: EncodePipeline
             do { pipeline = try EncodePipeline(input: .path(input), options: options) } catch {
                 Terminal.error(UserMessage.encoding(error, input: input))

@@ -58,7 +58,8 @@ struct EvalCommand: ParsableCommand {
         let options: EncodeOptions
         do {
             model = try modelOptions.load()
-            options = try media.encodeOptions(model: model, continuous: false, headerRepeat: 32)
+            options = try media.encodeOptions(model: model, compute: modelOptions.compute(), continuous: false,
+                                              headerRepeat: 32)
         } catch {
             Terminal.error("\(error)")
             throw ExitCode(ExitCodes.failure)
@@ -83,6 +84,7 @@ struct EvalCommand: ParsableCommand {
         let decoder = DecodePipeline(model: model, output: .path(video),
                                      writerOptions: MediaWriterOptions(format: "matroska", codec: "ffv1"))
         decoder.outputSize = .source
+        decoder.compute = options.compute
         let decodeMeter = ProgressMeter("decode", total: encoded.framesIn, quiet: quiet)
         decoder.progress = { decodeMeter.update($0.framesOut) }
         let source = try ByteSource(path: tokens)

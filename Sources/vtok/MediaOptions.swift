@@ -57,10 +57,10 @@ struct MediaOptions: ParsableArguments {
     }
 
     /// The pipeline options for `model`, shared by `encode` and `serve` so both tokenise identically.
-    func encodeOptions(model: VtokModel, continuous: Bool, headerRepeat: Int) throws -> EncodeOptions {
+    func encodeOptions(model: VtokModel, compute: ComputeOptions, continuous: Bool, headerRepeat: Int) throws -> EncodeOptions {
         var options = EncodeOptions(model: model, media: try readerOptions(), limits: limits(),
                                     continuous: continuous, headerRepeat: headerRepeat,
-                                    onSizeChange: try sizeChangePolicy())
+                                    onSizeChange: try sizeChangePolicy(), compute: compute)
         options.media.spatialFactor = model.config.spatialFactor
         return options
     }

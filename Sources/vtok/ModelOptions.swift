@@ -19,15 +19,17 @@ struct ModelOptions: ParsableArguments {
                                             valueName: "algorithm"))
     var conv: ConvAlgorithm = .auto
 
-    /// Loads the weights and selects the compute library, threads and algorithm for the sessions this command
-    /// creates.
+    /// The library, threads and algorithm of the sessions this command creates: --threads, else
+    /// `defaultThreads`, else the cores this process may use. Valid once load() has checked the arguments.
+    func compute(defaultThreads: Int? = nil) -> ComputeOptions {
+        ComputeOptions(backend: backend, threads: threads ?? defaultThreads, convAlgorithm: conv)
+    }
+
+    /// Checks --threads and that --backend runs here, then loads the weights.
     func load() throws -> VtokModel {
         if let threads {
             guard (1...256).contains(threads) else { throw CLIError("--threads must be between 1 and 256, not \(threads)") }
-            Compute.setThreads(threads)
         }
-        Compute.setConvAlgorithm(conv)
-        Compute.setBackend(backend)
         do {
             try Compute.verify(backend)
         } catch {

@@ -102,7 +102,8 @@ struct ServeCommand: ParsableCommand {
         JournalLogHandler.routeMediaLog(to: logger)
 
         let model = try modelOptions.load()
-        let options = try media.encodeOptions(model: model, continuous: continuous, headerRepeat: headerRepeat)
+        let options = try media.encodeOptions(model: model, compute: modelOptions.compute(), continuous: continuous,
+                                              headerRepeat: headerRepeat)
 
         var config = ServerConfiguration()
         config.socketPath = socket

@@ -68,11 +68,8 @@ final class CInterfaceTests: XCTestCase {
         XCTAssertEqual(n, 1)
         XCTAssertEqual(counts, [1, 4, 2])
 
-        let previous = Compute.backend
-        Compute.setBackend(.openblas)
-        defer { Compute.setBackend(previous) }
         let model = try VtokModel(path: Self.tinyModelPath)
-        let session = try EncoderSession(model: model, width: w, height: h)
+        let session = try EncoderSession(model: model, width: w, height: h, compute: ComputeOptions(backend: .openblas))
         var want: [UInt16] = []
         for i in 0..<7 { for l in try session.push(frame: Array(input[(i * h * w * 3)..<((i + 1) * h * w * 3)])) { want += l.tokens } }
         for l in session.finish() { want += l.tokens }
@@ -82,7 +79,7 @@ final class CInterfaceTests: XCTestCase {
         XCTAssertEqual(vtok_decoder_frames_for(dec, 3), 9)
         XCTAssertEqual(vtok_decoder_push(dec, tokens, 3, &out, 9, &n), 0)
         XCTAssertEqual(n, 9)
-        let decoder = try DecoderSession(model: model, width: w, height: h)
+        let decoder = try DecoderSession(model: model, width: w, height: h, compute: ComputeOptions(backend: .openblas))
         XCTAssertEqual(out, try decoder.push(tokens: tokens).flatMap(\.rgb))
     }
 

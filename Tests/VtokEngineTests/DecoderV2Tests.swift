@@ -35,11 +35,8 @@ final class DecoderV2Tests: XCTestCase {
             for chunk in chunks(tokens, plan) { out += try dec.push(tokens: chunk.flatMap { $0 }) }
             XCTAssertEqual(out, all, "plan \(plan)")
         }
-        let before = Compute.threads
-        defer { Compute.setThreads(before) }
         for threads in [1, 3] {
-            Compute.setThreads(threads)
-            let d = try DecoderSession(model: model, width: width, height: height)
+            let d = try DecoderSession(model: model, width: width, height: height, compute: ComputeOptions(threads: threads))
             XCTAssertEqual(try d.push(tokens: tokens.flatMap { $0 }), all, "\(threads) threads")
         }
         // Changing latent 2 leaves frames 0...4 (latents 0 and 1) unchanged and changes later ones.

@@ -88,13 +88,8 @@ func chunks<T>(_ items: [T], _ plan: [Int]) -> [[T]] {
     return out
 }
 
-/// Runs body once per GEMM library, with that library selected for the sessions body creates; restores the
-/// previous choice afterwards.
-func forEachComputeBackend(_ body: (ComputeBackend) throws -> Void) rethrows {
-    let before = Compute.backend
-    defer { Compute.setBackend(before) }
-    for b in ComputeBackend.allCases {
-        Compute.setBackend(b)
-        try body(b)
-    }
+/// Runs body once per convolution backend, with the compute options that select it for the sessions body
+/// creates.
+func forEachComputeBackend(_ body: (ComputeOptions) throws -> Void) rethrows {
+    for b in ComputeBackend.allCases { try body(ComputeOptions(backend: b)) }
 }

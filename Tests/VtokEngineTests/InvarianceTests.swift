@@ -6,8 +6,9 @@ import XCTest
 final class InvarianceTests: XCTestCase {
     let width = 48, height = 32
 
-    private func encode(_ model: VtokModel, _ frames: [[UInt8]], plan: [Int]) throws -> [EncodedLatent] {
-        let enc = try EncoderSession(model: model, width: width, height: height, emitContinuous: true)
+    private func encode(_ model: VtokModel, _ frames: [[UInt8]], plan: [Int],
+                        compute: ComputeOptions = .default) throws -> [EncodedLatent] {
+        let enc = try EncoderSession(model: model, width: width, height: height, emitContinuous: true, compute: compute)
         var out: [EncodedLatent] = []
         for chunk in chunks(frames, plan) { out += try enc.push(frames: chunk) }
         return out + enc.finish()
@@ -15,13 +16,14 @@ final class InvarianceTests: XCTestCase {
 
     func testEncoderChunkingIsBitIdentical() throws {
         let model = try Fixtures.tinyModel()
-        try forEachComputeBackend { backend in
+        try forEachComputeBackend { compute in
+            let backend = compute.backend
             for n in [13, 11] {
                 let frames = syntheticFrames(n, width: width, height: height, seed: n)
-                let reference = try encode(model, frames, plan: [1])
+                let reference = try encode(model, frames, plan: [1], compute: compute)
                 XCTAssertEqual(reference.count, 1 + (n - 1 + 3) / 4)
                 for plan in [[1, 4, 4, 4], [1, 12], [5, 8], [n], [2, 3, 1, 7], [3, 3, 3, 3, 3]] {
-                    XCTAssertEqual(try encode(model, frames, plan: plan), reference, "\(backend) n \(n), plan \(plan)")
+                    XCTAssertEqual(try encode(model, frames, plan: plan, compute: compute), reference, "\(backend) n \(n), plan \(plan)")
                 }
             }
         }
@@ -46,17 +48,17 @@ final class InvarianceTests: XCTestCase {
         let model = try Fixtures.tinyModel()
         let (width, height) = (256, 128)                    // large enough for several bands per conv
         let frames = syntheticFrames(5, width: width, height: height, seed: 4)
-        let before = Compute.threads
-        defer { Compute.setThreads(before) }
-        try forEachComputeBackend { backend in
+        try forEachComputeBackend { compute in
+            let backend = compute.backend
             var results: [[EncodedLatent]] = []
             var decoded: [[DecodedFrame]] = []
             for threads in [1, 2, 3] {
-                Compute.setThreads(threads)
-                let enc = try EncoderSession(model: model, width: width, height: height, emitContinuous: true)
+                var compute = compute
+                compute.threads = threads
+                let enc = try EncoderSession(model: model, width: width, height: height, emitContinuous: true, compute: compute)
                 let latents = try enc.push(frames: frames) + enc.finish()
                 results.append(latents)
-                decoded.append(try DecoderSession(model: model, width: width, height: height)
+                decoded.append(try DecoderSession(model: model, width: width, height: height, compute: compute)
                     .push(tokens: latents.flatMap(\.tokens)))
             }
             for i in 1..<results.count {

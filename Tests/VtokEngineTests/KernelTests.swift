@@ -67,7 +67,7 @@ final class KernelTests: XCTestCase {
             let c0 = (0..<(m * n)).map { _ in next() }
             var want = [Double](repeating: 0, count: m * n)
             for i in 0..<m { for j in 0..<n { for p in 0..<k { want[i * n + j] += Double(a[i * k + p]) * Double(b[p * n + j]) } } }
-            for backend in ComputeBackend.allCases {
+            for backend in GemmLibrary.allCases {
                 for beta: Float in [0, 1] {
                     var c = c0
                     Gemm.run(backend, m: m, n: n, k: k, a: a, b: b, c: &c, beta: beta)

@@ -1,6 +1,6 @@
 // The engine against the PyTorch reference (training/fixtures.py): continuous latents within 1e-3, tokens
 // identical except where the reference value lies within 1e-3 of a rounding boundary, decoded frames >= 50 dB.
-// Every case runs once with each GEMM library (oneDNN, OpenBLAS).
+// Every case runs once with each convolution backend (oneDNN, OpenBLAS).
 
 import Foundation
 import XCTest
@@ -31,10 +31,12 @@ final class ParityTests: XCTestCase {
     }
 
     private func checkCase(_ name: String, model: VtokModel, cases: SafeTensors) throws {
-        try forEachComputeBackend { backend in try checkCase("\(name) [\(backend.rawValue)]", key: name, model: model, cases: cases) }
+        try forEachComputeBackend { compute in
+            try checkCase("\(name) [\(compute.backend.rawValue)]", key: name, model: model, cases: cases, compute: compute)
+        }
     }
 
-    private func checkCase(_ name: String, key: String, model: VtokModel, cases: SafeTensors) throws {
+    private func checkCase(_ name: String, key: String, model: VtokModel, cases: SafeTensors, compute: ComputeOptions) throws {
         let frames = try cases.uint8s("\(key).frames")                   // (N, H, W, 3)
         let shape = try XCTUnwrap(cases.entries["\(key).frames"]?.shape)
         let (n, height, width) = (shape[0], shape[1], shape[2])
@@ -46,7 +48,7 @@ final class ParityTests: XCTestCase {
         let frameSize = height * width * 3
 
         // Encode, streaming one frame at a time.
-        let enc = try EncoderSession(model: model, width: width, height: height, emitContinuous: true)
+        let enc = try EncoderSession(model: model, width: width, height: height, emitContinuous: true, compute: compute)
         var latents: [EncodedLatent] = []
         for t in 0..<n { latents += try enc.push(frame: Array(frames[(t * frameSize)..<((t + 1) * frameSize)])) }
         latents += enc.finish()
@@ -77,7 +79,7 @@ final class ParityTests: XCTestCase {
         XCTAssertLessThanOrEqual(Double(differing), 0.001 * Double(tokens.count), "\(name): tokens")
 
         // Decode the reference tokens and the reference continuous latents.
-        let dec = try DecoderSession(model: model, width: width, height: height, emitFloat: true)
+        let dec = try DecoderSession(model: model, width: width, height: height, emitFloat: true, compute: compute)
         let decoded = try dec.push(tokens: refTokens.map { UInt16(truncatingIfNeeded: $0) })
         XCTAssertEqual(decoded.map(\.index), Array(0..<decoded.count))
         let values = decoded.prefix(n).flatMap { $0.values ?? [] }

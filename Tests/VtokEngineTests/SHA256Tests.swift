@@ -1,5 +1,6 @@
 import XCTest
 @testable import VtokEngine
+import VtokChecksum
 
 final class SHA256Tests: XCTestCase {
     func testKnownVectors() {

@@ -18,7 +18,7 @@ final class WinogradTests: XCTestCase {
     func testMatchesDirectConvolution() throws {
         for (h, w, cin, cout, kt) in [(8, 8, 16, 16, 1), (7, 9, 5, 3, 2), (5, 6, 33, 20, 3), (1, 1, 4, 4, 2), (12, 10, 64, 48, 2)] {
             let cw = randomWeights(cin: cin, cout: cout, kt: kt, seed: UInt64(h * 131 + w * 7 + cin))
-            for library in ComputeBackend.allCases {
+            for library in GemmLibrary.allCases {
                 let direct = GemmConv(cw, h: h, width: w, scratch: [FloatBuffer(count: GemmConv.scratchCount(cw, h: h, width: w))])
                 let wino = WinogradConv(cw, h: h, width: w, library: library, workers: 2)
                 let outA = FloatBuffer(count: h * w * cout), outB = FloatBuffer(count: h * w * cout)
@@ -39,24 +39,21 @@ final class WinogradTests: XCTestCase {
     }
 
     func testModelsUnderWinogradMatchPyTorchAndThreads() throws {
-        let before = (Compute.convAlgorithm, Compute.threads)
-        defer { Compute.setConvAlgorithm(before.0); Compute.setThreads(before.1) }
-        Compute.setConvAlgorithm(.winograd)
         for (model, cases) in [(try Fixtures.tinyModel(), try Fixtures.tinyCases()), (try Fixtures.tinyModelD2(), try Fixtures.tinyD2Cases())] {
             let frames = try cases.uint8s("case9.frames"), refTokens = try cases.int32s("case9.tokens")
             let refDecoded = try cases.floats("case9.decoded")
             let (h, w) = (32, 48), size = h * w * 3
             var results: [[DecodedFrame]] = []
             for threads in [1, 2, 3] {
-                Compute.setThreads(threads)
-                let enc = try EncoderSession(model: model, width: w, height: h)
+                let compute = ComputeOptions(threads: threads, convAlgorithm: .winograd)
+                let enc = try EncoderSession(model: model, width: w, height: h, compute: compute)
                 XCTAssertTrue(enc.kernels.contains { $0.hasPrefix("winograd") }, "\(enc.kernels)")
                 var latents: [EncodedLatent] = []
                 for t in 0..<9 { latents += try enc.push(frame: Array(frames[(t * size)..<((t + 1) * size)])) }
                 latents += enc.finish()
                 let tokens = latents.flatMap(\.tokens)
                 XCTAssertLessThanOrEqual(zip(tokens, refTokens).filter { Int($0) != Int($1) }.count, 1, "\(model.name) tokens")
-                let dec = try DecoderSession(model: model, width: w, height: h, emitFloat: true)
+                let dec = try DecoderSession(model: model, width: w, height: h, emitFloat: true, compute: compute)
                 let out = try dec.push(tokens: refTokens.map { UInt16(truncatingIfNeeded: $0) })
                 XCTAssertGreaterThanOrEqual(psnr(out.prefix(9).flatMap { $0.values ?? [] }, refDecoded), 50, model.name)
                 results.append(out)

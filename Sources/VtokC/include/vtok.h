@@ -78,7 +78,8 @@ int32_t vtok_model_levels(const vtok_model *model, int32_t *levels, int32_t capa
 
 /* ---- encoder: frames (n, H, W, 3) uint8 -> tokens (l, H/S, W/S) uint16 ---- */
 
-/* backend: a vtok_backend; threads: worker threads for this session, 0 for one per core. */
+/* backend: a vtok_backend; threads: worker threads for this session, 0 for one per CPU this process may use
+ * (its affinity mask). Each session keeps its own backend and threads; nothing process-wide is changed. */
 vtok_status vtok_encoder_create(const vtok_model *model, int32_t width, int32_t height, int32_t backend,
                                 int32_t threads, vtok_encoder **out);
 void vtok_encoder_free(vtok_encoder *encoder);

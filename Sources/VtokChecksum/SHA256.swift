@@ -1,7 +1,9 @@
-// SHA-256 (FIPS 180-4), used to identify a weights file. Small and dependency-free; speed is not a concern
-// (a 30 MB model hashes in well under a second in release builds).
+// SHA-256 (FIPS 180-4): the identity of a weights file and of its encoder (VtokEngine), and the checksum of
+// each stream in the batch encoder's results manifest (the CLI). A module of its own so that neither borrows
+// it from the other. Small and dependency-free; speed is not a concern (a 30 MB model hashes in well under a
+// second in release builds).
 
-enum SHA256 {
+public enum SHA256 {
     private static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -14,7 +16,7 @@ enum SHA256 {
     ]
 
     /// The 32-byte digest of `bytes`.
-    static func hash(_ bytes: [UInt8]) -> [UInt8] {
+    public static func hash(_ bytes: [UInt8]) -> [UInt8] {
         var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                            0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
         // Padding: 0x80, zeros, then the bit length as a big-endian UInt64, to a multiple of 64 bytes.
@@ -63,8 +65,11 @@ enum SHA256 {
     @inline(__always) private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 
     /// Lower-case hex of a digest.
-    static func hex(_ digest: [UInt8]) -> String {
+    public static func hex(_ digest: [UInt8]) -> String {
         let digits = Array("0123456789abcdef")
         return String(digest.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
     }
+
+    /// Lower-case hex of the SHA-256 of `bytes`.
+    public static func hexDigest(_ bytes: [UInt8]) -> String { hex(hash(bytes)) }
 }

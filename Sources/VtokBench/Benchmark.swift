@@ -1,8 +1,11 @@
 // `vtok bench`: streaming encode and decode speed on synthetic frames, the FLOP rate that implies, and the sgemm
-// peak of each GEMM library measured in the same run for comparison. No I/O.
+// peak of each GEMM library measured in the same run for comparison. No I/O. A module of its own, used by the
+// command line only: the engine has no timing code.
 
 import Dispatch
 import Foundation
+import Synchronization
+import VtokEngine
 
 public struct BenchmarkResult: Codable, Sendable {
     public let model: String
@@ -10,7 +13,8 @@ public struct BenchmarkResult: Codable, Sendable {
     public let width: Int
     public let height: Int
     public let threads: Int
-    /// The library that ran the convolutions, its description (version or kernels) and the kernels it chose.
+    /// The library that ran the convolutions (the session's backend), its description (version or kernels)
+    /// and the kernels it chose.
     public let backend: ComputeBackend
     public let backendLibrary: String
     public let kernels: [String]
@@ -28,9 +32,9 @@ public struct BenchmarkResult: Codable, Sendable {
     /// Achieved rate, GFLOP/s.
     public let encodeGFLOPS: Double
     public let decodeGFLOPS: Double
-    /// 1024^3 sgemm rate of `backend`'s library in the same process on the same threads, GFLOP/s.
+    /// 1024^3 sgemm rate of `backend`'s GEMM library in the same process on the same threads, GFLOP/s.
     public let sgemmPeakGFLOPS: Double
-    /// The same for every library, keyed by ComputeBackend raw value.
+    /// The same for every GEMM library, keyed by GemmLibrary raw value.
     public let sgemmPeakGFLOPSByLibrary: [String: Double]
     /// encodeGFLOPS / sgemmPeakGFLOPS (and decode).
     public let encodePeakShare: Double
@@ -39,17 +43,15 @@ public struct BenchmarkResult: Codable, Sendable {
 
 public enum Benchmark {
     /// Encodes then decodes synthetic frames for `seconds` each, streaming one frame (encoder) or one latent
-    /// (decoder) at a time, then measures each library's sgemm peak. `threads` and `backend` set the engine's
-    /// thread count and compute library if given.
+    /// (decoder) at a time, in sessions computing as `compute` says, then measures each GEMM library's sgemm
+    /// peak on as many threads.
     public static func run(model: VtokModel, width: Int = 256, height: Int = 256, seconds: Double = 5,
-                           threads: Int? = nil, backend: ComputeBackend? = nil) throws(EngineError) -> BenchmarkResult {
-        if let threads { Compute.setThreads(threads) }
-        if let backend { Compute.setBackend(backend) }
-        let backend = Compute.backend
+                           compute: ComputeOptions = .default) throws(EngineError) -> BenchmarkResult {
+        let backend = compute.backend
         let flops = model.flops(width: width, height: height)
 
         // Encode: 8 distinct frames, cycled.
-        let enc = try EncoderSession(model: model, width: width, height: height)
+        let enc = try EncoderSession(model: model, width: width, height: height, compute: compute)
         var state: UInt32 = 1
         let frames: [[UInt8]] = (0..<8).map { t in
             (0..<(width * height * 3)).map { i in
@@ -70,7 +72,7 @@ public enum Benchmark {
         let encodeCPU = cpuNow() - cpuStart
 
         // Decode the latents just produced, cycled, one latent per push.
-        let dec = try DecoderSession(model: model, width: width, height: height)
+        let dec = try DecoderSession(model: model, width: width, height: height, compute: compute)
         _ = try dec.push(tokens: latents[0])                     // warm-up: latent 0 emits one frame
         var decoded = 0, pushed = 1
         cpuStart = cpuNow()
@@ -83,14 +85,15 @@ public enum Benchmark {
         let decodeCPU = cpuNow() - cpuStart
 
         var peaks: [String: Double] = [:]
-        for b in ComputeBackend.allCases {
-            peaks[b.rawValue] = sgemmPeak(backend: b, seconds: min(3, max(0.5, seconds / 2)))
+        for library in GemmLibrary.allCases {
+            peaks[library.rawValue] = sgemmPeak(library: library, seconds: min(3, max(0.5, seconds / 2)),
+                                                threads: compute.threads)
         }
-        let peak = peaks[backend.rawValue] ?? 0
+        let peak = peaks[backend.gemmLibrary.rawValue] ?? 0
         let encodeFPS = Double(encoded) / encodeTime, decodeFPS = Double(decoded) / decodeTime
         let eg = encodeFPS * flops.encoder / 1e9, dg = decodeFPS * flops.decoder / 1e9
         return BenchmarkResult(model: model.name, modelSHA256: model.sha256Hex, width: width, height: height,
-                               threads: Compute.threads, backend: backend, backendLibrary: backend.description,
+                               threads: compute.threads, backend: backend, backendLibrary: backend.description,
                                kernels: enc.kernels.union(dec.kernels).sorted(),
                                seconds: seconds, encodeFPS: encodeFPS, decodeFPS: decodeFPS,
                                encodeCPUMillisecondsPerFrame: 1e3 * encodeCPU / Double(encoded),
@@ -102,31 +105,51 @@ public enum Benchmark {
     }
 
     /// GFLOP/s of square row-major sgemms of the given size, repeated for about `seconds` on `threads` workers
-    /// at once, each calling `backend`'s sgemm single-threaded on its own matrices.
-    public static func sgemmPeak(backend: ComputeBackend = Compute.backend, size n: Int = 1024, seconds: Double = 1,
-                                 threads: Int = Compute.threads) -> Double {
+    /// at once, each calling `library`'s sgemm single-threaded on its own matrices.
+    public static func sgemmPeak(library: GemmLibrary, size n: Int = 1024, seconds: Double = 1,
+                                 threads: Int = Compute.availableCores) -> Double {
         Gemm.useCallerThreadOnly()
         let workers = max(1, threads)
-        let buffers = (0..<workers).map { _ in
-            (FloatBuffer(count: n * n), FloatBuffer(count: n * n), FloatBuffer(count: n * n))
-        }
-        for (a, b, _) in buffers {
-            for i in 0..<(n * n) { a.data[i] = Float(i % 7) * 0.25; b.data[i] = Float(i % 5) * 0.5 }
-        }
-        let reps = Counter()
+        let matrices = Matrices(workers: workers, size: n)
+        let reps = Atomic<Int>(0)
         let start = now()
-        let box = UncheckedBox(buffers)
         DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let (a, b, c) = box.value[w]
-            Gemm.run(backend, m: n, n: n, k: n, a: a.data, b: b.data, c: c.data, beta: 0)     // warm-up, counted
-            reps.value.add(1, ordering: .relaxed)
+            let (a, b, c) = matrices.pointers(w)
+            Gemm.run(library, m: n, n: n, k: n, a: a, b: b, c: c, beta: 0)     // warm-up, counted
+            reps.add(1, ordering: .relaxed)
             while now() - start < seconds {
-                Gemm.run(backend, m: n, n: n, k: n, a: a.data, b: b.data, c: c.data, beta: 0)
-                reps.value.add(1, ordering: .relaxed)
+                Gemm.run(library, m: n, n: n, k: n, a: a, b: b, c: c, beta: 0)
+                reps.add(1, ordering: .relaxed)
             }
         }
-        let total = Double(reps.value.load(ordering: .relaxed))
+        let total = Double(reps.load(ordering: .relaxed))
         return 2 * Double(n) * Double(n) * Double(n) * total / (now() - start) / 1e9
+    }
+
+    /// Each worker's A, B and C, (n, n) row-major, 64-byte aligned (as the engine's buffers), allocated once;
+    /// worker w touches only its own.
+    private final class Matrices: @unchecked Sendable {
+        private let raw: UnsafeMutableRawPointer
+        private let storage: UnsafeMutablePointer<Float>      // (workers, 3, n, n)
+        private let n: Int
+
+        init(workers: Int, size n: Int) {
+            self.n = n
+            let count = workers * 3 * n * n
+            raw = .allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
+            storage = raw.initializeMemory(as: Float.self, repeating: 0, count: count)
+            for w in 0..<workers {
+                let (a, b, _) = pointers(w)
+                for i in 0..<(n * n) { a[i] = Float(i % 7) * 0.25; b[i] = Float(i % 5) * 0.5 }
+            }
+        }
+
+        deinit { raw.deallocate() }
+
+        func pointers(_ w: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) {
+            let base = storage + w * 3 * n * n
+            return (base, base + n * n, base + 2 * n * n)
+        }
     }
 
     private static func cpuNow() -> Double {
