@@ -133,6 +133,11 @@ final class TokeniseSession: @unchecked Sendable {
         if let failure { outcome = Self.deliveryOutcome(failure, limits: limits) }
         // A pipeline that failed before its first frame wrote no END: the daemon's says what to send instead.
         if outcome.reason == .inputError, tracker.framesIn == 0 { outcome.message = Self.withPipeHint(outcome.message) }
+        // Counted before the daemon's own END goes out, so a client that has read it finds the error counted.
+        switch outcome.reason {
+        case .inputError, .encoderError: metrics.error()
+        default: if failure == .writeTimedOut { metrics.error() }
+        }
         seal(reason: outcome.reason, message: outcome.message)
         if let pump {
             close(pump.readFD)
@@ -141,10 +146,6 @@ final class TokeniseSession: @unchecked Sendable {
         connection.close()
         let cut = pump?.cause
         let label = Self.metricsLabel(cut: cut, delivery: failure, reason: outcome.reason)
-        switch outcome.reason {
-        case .inputError, .encoderError: metrics.error()
-        default: if failure == .writeTimedOut { metrics.error() }
-        }
         metrics.sessionEnded(reason: label)
         if let damage = outcome.damage {
             // As `vtok encode` says it: the stream ended cleanly, but the input was not whole.
