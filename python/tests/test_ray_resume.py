@@ -29,10 +29,10 @@ def npy(tokens):
     return buf.getvalue()
 
 
-def batch(rows, latents=3):
+def batch(rows, latents=3, sha="ab" * 32):
     """A write_shard batch as TokeniseClips makes it, for rows [(index, input)]."""
     toks = [((np.arange(latents * 4 * 6) + i) % 64000).astype(np.uint16).reshape(latents, 4, 6) for i, _ in rows]
-    headers = [json.dumps({"input": p, "shape": [latents, 4, 6], "latent_frames": latents,
+    headers = [json.dumps({"input": p, "shape": [latents, 4, 6], "latent_frames": latents, "weights_sha256": sha,
                            "frames": 1 + 4 * (latents - 1)}) for _, p in rows]
     obj = lambda v: np.array(v, dtype=object)  # noqa: E731
     return {"index": np.array([i for i, _ in rows]), "input": obj([p for _, p in rows]),
@@ -96,6 +96,14 @@ def test_completed_clips_skips_complete_shards_and_sets_aside_the_rest(tmp_path)
     assert not [n for n in names if ".partial-" in n]
 
 
+def test_resuming_with_another_model_is_refused(tmp_path):
+    rows = [{"index": 0, "input": "/v/a.mp4"}]
+    raydata.write_shard(batch([(0, "/v/a.mp4")], sha="cd" * 32), str(tmp_path))
+    assert sorted(raydata.completed_clips(str(tmp_path), rows, "cd" * 32)) == [0]
+    with pytest.raises(ValueError, match="resume into a new output folder"):
+        raydata.completed_clips(str(tmp_path), rows, "ab" * 32)
+
+
 def test_resume_with_everything_done_needs_no_ray(tmp_path, monkeypatch):
     manifest = tmp_path / "m.txt"
     manifest.write_text("a.mp4\nb.mp4\n")
@@ -104,6 +112,11 @@ def test_resume_with_everything_done_needs_no_ray(tmp_path, monkeypatch):
     rows = raydata.read_manifest(str(manifest))
     raydata.write_shard(batch([(r["index"], r["input"]) for r in rows]), str(out))
     monkeypatch.setattr(raydata, "_run", lambda *a, **k: pytest.fail("nothing was left to do"))
+    model = tmp_path / "model.safetensors"
+    model.write_bytes(b"weights")
+    with pytest.raises(ValueError, match="not the model of this run"):
+        raydata.tokenise_manifest(str(manifest), str(out), model=str(model), resume=True)
+    monkeypatch.setattr(raydata, "_file_sha256", lambda path: "ab" * 32)
     results = raydata.tokenise_manifest(str(manifest), str(out), resume=True)
     assert [r["resumed"] for r in results] == [True, True]
     with open(out / "results.jsonl") as f:

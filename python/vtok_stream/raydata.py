@@ -15,7 +15,8 @@ Stages (docs/scale-out.md):
 
 `--resume` (a re-run after a kill, a preemption or a failed node): every `shard-*.tar` in the output folder is
 verified (the tar reads to its end-of-archive marker, every clip has its tokens and its JSON, the shapes agree,
-and each key is the manifest's clip at that index); the clips of complete shards are skipped, a shard that fails
+and each key is the manifest's clip at that index; shards of other weights are an error); the clips of
+complete shards are skipped, a shard that fails
 the check is renamed `NAME.broken` and its clips are redone, leftovers `*.partial-*` of a killed run are removed.
 Clips that failed before are tried again (failures are not shards). One job per output folder at a time.
 
@@ -25,6 +26,7 @@ Ray is imported only here (pip install "ray[data]"); the rest of vtok_stream doe
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import json
 import os
@@ -37,7 +39,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from .engine import Tokenizer
+from .engine import Tokenizer, find_model
 from .video import iter_frames, model_size, probe
 
 __all__ = ["read_manifest", "TokeniseClips", "write_shard", "tokenise_manifest", "read_shard", "verify_shard",
@@ -176,7 +178,7 @@ def tokenise_manifest(manifest: str, out_dir: str, *, workers: int = 2, clips_pe
     rows = read_manifest(manifest)
     if not rows:
         raise ValueError(f"{manifest}: no inputs")
-    done: Dict[int, Dict] = completed_clips(out_dir, rows) if resume else {}
+    done: Dict[int, Dict] = completed_clips(out_dir, rows, _file_sha256(model or find_model())) if resume else {}
     todo = [r for r in rows if r["index"] not in done]
     results = list(done.values())
     if todo:
@@ -241,9 +243,21 @@ def verify_shard(path: str) -> Optional[Dict[str, dict]]:
         return None
 
 
-def completed_clips(out_dir: str, rows: List[Dict]) -> Dict[int, Dict]:
+def _file_sha256(path: Optional[str]) -> Optional[str]:
+    """Hex SHA-256 of a file (a model's weights_sha256), None without one (the workers find their model)."""
+    if not path or not os.path.isfile(path):
+        return None
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def completed_clips(out_dir: str, rows: List[Dict], weights_sha256: Optional[str] = None) -> Dict[int, Dict]:
     """{index: results row} of the manifest rows that complete shards in out_dir hold (see `verify_shard`).
-    Removes `*.partial-*` leftovers and renames a shard that fails the check to `NAME.broken`."""
+    Removes `*.partial-*` leftovers and renames a shard that fails the check to `NAME.broken`. With
+    weights_sha256, a complete shard made with other weights is an error (ValueError): resuming would mix models."""
     by_key = {clip_key(r["index"], r["input"]): r for r in rows}
     done: Dict[int, Dict] = {}
     for name in sorted(os.listdir(out_dir)):
@@ -260,6 +274,9 @@ def completed_clips(out_dir: str, rows: List[Dict]) -> Dict[int, Dict]:
                   file=sys.stderr)
             continue
         for key, header in headers.items():
+            if weights_sha256 and header.get("weights_sha256") != weights_sha256:
+                raise ValueError(f"{path}: made with weights {str(header.get('weights_sha256'))[:12]}..., not the "
+                                 f"model of this run ({weights_sha256[:12]}...): resume into a new output folder")
             row = by_key.get(key)
             if row is None or header.get("input") != row["input"] or row["index"] in done:
                 continue                          # another manifest's clip, or already counted
