@@ -16,8 +16,8 @@ Stages (docs/scale-out.md):
 `--resume` (a re-run after a kill, a preemption or a failed node): every `shard-*.tar` in the output folder is
 verified (the tar reads to its end-of-archive marker, every clip has its tokens and its JSON, the shapes agree,
 and each key is the manifest's clip at that index; shards of other weights are an error); the clips of
-complete shards are skipped, a shard that fails
-the check is renamed `NAME.broken` and its clips are redone, leftovers `*.partial-*` of a killed run are removed.
+complete shards are skipped, a shard that fails the check is renamed `NAME.broken` and its clips are redone,
+leftovers `*.partial-*` of a killed run are removed.
 Clips that failed before are tried again (failures are not shards). One job per output folder at a time.
 
 Ray is imported only here (pip install "ray[data]"); the rest of vtok_stream does not need it.
