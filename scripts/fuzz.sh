@@ -4,7 +4,9 @@
 #   ./scripts/fuzz.sh build                       build .build/fuzz/{stream,safetensors,media}
 #   ./scripts/fuzz.sh run stream [libFuzzer args]  e.g. -runs=10000000 or -max_total_time=600
 #   ./scripts/fuzz.sh all SECONDS                  each target for SECONDS
+#   ./scripts/fuzz.sh build media                 one target only
 #   FUZZ_MAX_LEN=65536 ./scripts/fuzz.sh run ...   longer inputs (default 2048 bytes)
+#   FUZZ_WORK=/var/tmp/vtok/fuzz ./scripts/fuzz.sh run ...   corpus, seeds and crashes there (default .build/fuzz)
 #
 # Targets (Fuzz/*.swift): `stream` = the token stream reader and `vtok info`'s statistics (Sources/VtokStream,
 # Sources/vtok/StreamStats.swift); `safetensors` = the weights loader (Sources/VtokEngine's loader files);
@@ -15,14 +17,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v swiftc >/dev/null || export PATH="$PATH:/opt/swift/usr/bin"
-out=.build/fuzz
-mkdir -p "$out/crashes"
+out=.build/fuzz                      # the binaries
+work=${FUZZ_WORK:-$out}              # corpus/, seeds/, crashes/ (a long run's corpus can live outside the tree)
+mkdir -p "$out" "$work/crashes"
 flags=(-sanitize=fuzzer,address -parse-as-library -O -g -suppress-warnings)
 
 build() {
+    local only=${1:-}
     echo "== building fuzz targets in $out"
+    if [ -z "$only" ] || [ "$only" = stream ]; then
     swiftc "${flags[@]}" -module-name VtokStream Sources/VtokStream/*.swift Sources/vtok/StreamStats.swift \
         Fuzz/StreamReaderFuzz.swift -o "$out/stream"
+    fi
+    if [ -z "$only" ] || [ "$only" = safetensors ]; then
     # The loader needs SHA-256 (the weights' identity): VtokChecksum, built as a module of its own first.
     mkdir -p "$out/modules"
     swiftc "${flags[@]}" -module-name VtokChecksum -emit-module -emit-module-path "$out/modules/VtokChecksum.swiftmodule" \
@@ -31,13 +38,16 @@ build() {
     swiftc "${flags[@]}" -module-name VtokEngine -I "$out/modules" \
         $(for f in "${engine[@]}"; do printf 'Sources/VtokEngine/%s.swift ' "$f"; done) \
         Fuzz/SafeTensorsFuzz.swift "$out/modules/libVtokChecksum.a" -o "$out/safetensors"
+    fi
+    if [ -z "$only" ] || [ "$only" = media ]; then
     swiftc "${flags[@]}" -module-name VtokMedia -I Sources/CFFmpeg $(pkg-config --cflags libavformat | sed 's/-I/-Xcc -I/g') \
         Sources/VtokMedia/*.swift Fuzz/MediaFuzz.swift \
         $(pkg-config --libs libavformat libavcodec libswscale libavutil libavdevice) -o "$out/media"
+    fi
 }
 
 seeds() {
-    local t=$1 dir="$out/seeds/$t"
+    local t=$1 dir="$work/seeds/$t"
     [ -d "$dir" ] && { echo "$dir"; return; }
     mkdir -p "$dir"
     case $t in
@@ -64,18 +74,18 @@ seeds() {
 
 run() {
     local t=$1; shift
-    [ -x "$out/$t" ] || build
-    local corpus="$out/corpus/$t" seed
+    [ -x "$out/$t" ] || build "$t"
+    local corpus="$work/corpus/$t" seed
     mkdir -p "$corpus"
     seed=$(seeds "$t")
     local max=${FUZZ_MAX_LEN:-2048}         # real streams are larger; short inputs keep the rate at ~2,000/s
     local dict=()
     [ -f "Fuzz/$t.dict" ] && dict=(-dict="Fuzz/$t.dict")
-    "$out/$t" "$corpus" "$seed" "${dict[@]}" -max_len=$max -artifact_prefix="$out/crashes/$t-" -print_final_stats=1 "$@"
+    "$out/$t" "$corpus" "$seed" "${dict[@]}" -max_len=$max -artifact_prefix="$work/crashes/$t-" -print_final_stats=1 "$@"
 }
 
 case ${1:-all} in
-    build) build ;;
+    build) build "${2:-}" ;;
     run) shift; run "$@" ;;
     all)
         secs=${2:-60}

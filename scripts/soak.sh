@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Soak test of the live broadcast (not run in CI): `vtok serve --source` on a paced live source (ffmpeg -re
-# writing NUT into a FIFO) with 3 readers connected for the whole run. Reports the daemon's RSS drift and, per
+# writing NUT into a FIFO) with 3 readers connected for the whole run. Reports the daemon's RSS drift, its open
+# file descriptors (first and last sample, and the range), and, per
 # reader, the latent frames and source frames lost (received against END's counts from the reader's join on).
 #
 #   scripts/soak.sh [SECONDS]            default 3600; e.g. `nice -n 19 scripts/soak.sh 300`
@@ -52,7 +53,8 @@ echo "soak: ${DURATION}s of ${SIZE}@${RATE} fps, 3 readers, daemon pid $daemon, 
 start=$(date +%s)
 while kill -0 "$daemon" 2>/dev/null; do
     rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$daemon/status" 2>/dev/null || true)
-    [ -n "$rss" ] && echo "$(( $(date +%s) - start )) $rss" >> "$work/rss.txt"
+    fds=$(ls "/proc/$daemon/fd" 2>/dev/null | wc -l || true)
+    [ -n "$rss" ] && echo "$(( $(date +%s) - start )) $rss $fds" >> "$work/rss.txt"
     sleep "$SAMPLE"
 done
 status=0
@@ -73,6 +75,10 @@ if len(samples) >= 3:
     base, last, peak = samples[1][1] / 1024, samples[-1][1] / 1024, max(s[1] for s in samples[1:]) / 1024
     print(f"RSS {base:.1f} MB at {samples[1][0]} s -> {last:.1f} MB at {samples[-1][0]} s "
           f"(drift {last - base:+.1f} MB, peak {peak:.1f} MB)")
+    fds = [s[2] for s in samples[1:] if len(s) > 2]
+    if fds:
+        print(f"open descriptors {fds[0]} at {samples[1][0]} s -> {fds[-1]} at {samples[-1][0]} s "
+              f"(min {min(fds)}, max {max(fds)})")
 for i in (1, 2, 3):
     first_frame = first_latent = None
     frames = latents = missing = skipped = 0

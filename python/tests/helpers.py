@@ -40,6 +40,7 @@ def read_chunked(data, sizes):
     """Feeds `data` in chunks cycling through `sizes`; returns (event keys, finish())."""
     r = StreamReader()
     out, i, k = [], 0, 0
+    ended = False
     while True:
         while True:
             try:
@@ -50,8 +51,12 @@ def read_chunked(data, sizes):
             if ev is None:
                 break
             out.append(key(ev))
-        if i >= len(data):
+        if ended:
             break
+        if i >= len(data):
+            r.end_input()             # then drain once more (§6.2)
+            ended = True
+            continue
         n = sizes[k % len(sizes)]
         k += 1
         r.feed(data[i:i + n])

@@ -78,11 +78,15 @@ def read(data, rng):
     r = StreamReader()
     events, header = [], None
     i = 0
+    ended = False
     while True:
         if i < len(data):
             n = rng.choice([1, 3, 64, 997, len(data)])
             r.feed(data[i:i + n])
             i += n
+        elif not ended:
+            r.end_input()
+            ended = True
         while True:
             try:
                 ev = r.next_event()
@@ -99,7 +103,7 @@ def read(data, rng):
                 assert int(ev.tokens.max(initial=0)) < h.vocabulary_size
                 assert 1 <= len(ev.pts) <= h.temporal_factor
             events.append(ev)
-        if i >= len(data):
+        if ended:
             break
     end = r.finish()
     assert end is None or isinstance(end, Truncated)

@@ -89,7 +89,8 @@ class Skipped:
     """Bytes skipped before the next valid packet, or a valid packet ignored (§6.1, §6.3).
 
     reason: the first cause, one of "badMagic", "headerCRCMismatch", "crcMismatch", "packetTooLarge",
-    "malformed", "missingHeader"; detail says more (the sequence for crcMismatch, the rule for malformed).
+    "truncated" (a candidate the input ended inside, §6.2), "malformed", "missingHeader"; detail says more
+    (the sequence for crcMismatch, the rule for malformed).
     """
     bytes: int
     reason: str

@@ -10,8 +10,15 @@ Stages (docs/scale-out.md):
      EncoderStream, so a worker holds one chunk of frames, never a clip, and only tokens enter Ray's object store;
   3. `map_batches(write_shard)`: `clips_per_shard` clips per WebDataset-style tar: `KEY.tokens.npy` ((L, h, w)
      uint16) and `KEY.json` (the model and stream description), written aside and renamed when complete;
-  4. results.jsonl: one line per input (index, input, key, shard, frames, latents, error); a clip that fails is
-     recorded with its error and skipped.
+  4. results.jsonl: one line per input (index, input, key, shard, frames, latents, error, cpu_seconds, resumed); a
+     clip that fails is recorded with its error and skipped.
+
+`--resume` (a re-run after a kill, a preemption or a failed node): every `shard-*.tar` in the output folder is
+verified (the tar reads to its end-of-archive marker, every clip has its tokens and its JSON, the shapes agree,
+and each key is the manifest's clip at that index; shards of other weights are an error); the clips of
+complete shards are skipped, a shard that fails the check is renamed `NAME.broken` and its clips are redone,
+leftovers `*.partial-*` of a killed run are removed.
+Clips that failed before are tried again (failures are not shards). One job per output folder at a time.
 
 Ray is imported only here (pip install "ray[data]"); the rest of vtok_stream does not need it.
 """
@@ -19,6 +26,7 @@ Ray is imported only here (pip install "ray[data]"); the rest of vtok_stream doe
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import json
 import os
@@ -31,10 +39,11 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from .engine import Tokenizer
+from .engine import Tokenizer, find_model
 from .video import iter_frames, model_size, probe
 
-__all__ = ["read_manifest", "TokeniseClips", "write_shard", "tokenise_manifest", "read_shard"]
+__all__ = ["read_manifest", "TokeniseClips", "write_shard", "tokenise_manifest", "read_shard", "verify_shard",
+           "completed_clips"]
 
 
 def read_manifest(path: str) -> List[Dict]:
@@ -161,15 +170,34 @@ def write_shard(batch: Dict[str, np.ndarray], out_dir: str) -> Dict[str, np.ndar
 
 def tokenise_manifest(manifest: str, out_dir: str, *, workers: int = 2, clips_per_shard: int = 64,
                       model: Optional[str] = None, backend: str = "onednn", threads_per_worker: int = 1,
-                      clips_per_task: int = 1) -> List[Dict]:
+                      clips_per_task: int = 1, resume: bool = False) -> List[Dict]:
     """Runs the pipeline on the Ray that is initialised (ray.init is the caller's, or local with defaults); returns
-    the results rows, also written to out_dir/results.jsonl, in manifest order."""
-    import ray
-
+    the results rows, also written to out_dir/results.jsonl, in manifest order. resume: skip the clips that
+    complete shards in out_dir already hold (`completed_clips`); Ray is not needed when nothing is left."""
     os.makedirs(out_dir, exist_ok=True)
     rows = read_manifest(manifest)
     if not rows:
         raise ValueError(f"{manifest}: no inputs")
+    done: Dict[int, Dict] = completed_clips(out_dir, rows, _file_sha256(model or find_model())) if resume else {}
+    todo = [r for r in rows if r["index"] not in done]
+    results = list(done.values())
+    if todo:
+        results += _run(todo, out_dir, workers=workers, clips_per_shard=clips_per_shard, model=model,
+                        backend=backend, threads_per_worker=threads_per_worker, clips_per_task=clips_per_task)
+    results.sort(key=lambda r: r["index"])
+    tmp = os.path.join(out_dir, "results.jsonl.partial")
+    with open(tmp, "w", encoding="utf-8") as f:
+        for r in results:
+            f.write(json.dumps(r) + "\n")
+    os.replace(tmp, os.path.join(out_dir, "results.jsonl"))
+    return results
+
+
+def _run(rows: List[Dict], out_dir: str, *, workers: int, clips_per_shard: int, model: Optional[str], backend: str,
+         threads_per_worker: int, clips_per_task: int) -> List[Dict]:
+    """The Ray Data pipeline over `rows`: their results rows (resumed False), in no particular order."""
+    import ray
+
     ds = ray.data.from_items(rows, override_num_blocks=max(1, min(len(rows), workers * 4)))
     ds = ds.map_batches(TokeniseClips, fn_constructor_kwargs={"model": model, "backend": backend,
                                                               "threads": threads_per_worker},
@@ -177,14 +205,85 @@ def tokenise_manifest(manifest: str, out_dir: str, *, workers: int = 2, clips_pe
                         batch_format="numpy")
     ds = ds.map_batches(write_shard, fn_kwargs={"out_dir": os.path.abspath(out_dir)}, batch_size=clips_per_shard,
                         batch_format="numpy", num_cpus=0.25)
-    results = sorted(({k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in ds.iter_rows()),
-                     key=lambda r: r["index"])
-    tmp = os.path.join(out_dir, "results.jsonl.partial")
-    with open(tmp, "w", encoding="utf-8") as f:
-        for r in results:
-            f.write(json.dumps(r) + "\n")
-    os.replace(tmp, os.path.join(out_dir, "results.jsonl"))
-    return results
+    return [dict({k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()}, resumed=False)
+            for r in ds.iter_rows()]
+
+
+def verify_shard(path: str) -> Optional[Dict[str, dict]]:
+    """{key: header} of a complete shard, None for anything else: a tar cut anywhere (inside a member, or
+    between members: the end-of-archive marker must follow the last one), a clip without its tokens or its
+    JSON, tokens that do not load or do not have the shape and length the JSON gives."""
+    try:
+        with open(path, "rb") as raw, tarfile.open(fileobj=raw, mode="r:") as tar:
+            parts: Dict[str, Dict[str, bytes]] = {}
+            for m in tar:
+                f = tar.extractfile(m)
+                if f is None:
+                    return None
+                data = f.read()
+                if len(data) != m.size:
+                    return None
+                key, _, ext = m.name.partition(".")
+                parts.setdefault(key, {})[ext] = data
+            raw.seek(tar.offset)
+            if raw.read(1024) != bytes(1024):       # two zero blocks: the writer closed the archive
+                return None
+        headers = {}
+        for key, p in parts.items():
+            if set(p) != {"tokens.npy", "json"}:
+                return None
+            tokens = np.load(io.BytesIO(p["tokens.npy"]), allow_pickle=False)
+            header = json.loads(p["json"])
+            if (tokens.dtype != np.uint16 or tokens.ndim != 3 or list(tokens.shape) != header.get("shape")
+                    or tokens.shape[0] != header.get("latent_frames")):
+                return None
+            headers[key] = header
+        return headers or None
+    except (OSError, EOFError, ValueError, tarfile.TarError, AttributeError, TypeError):
+        return None
+
+
+def _file_sha256(path: Optional[str]) -> Optional[str]:
+    """Hex SHA-256 of a file (a model's weights_sha256), None without one (the workers find their model)."""
+    if not path or not os.path.isfile(path):
+        return None
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def completed_clips(out_dir: str, rows: List[Dict], weights_sha256: Optional[str] = None) -> Dict[int, Dict]:
+    """{index: results row} of the manifest rows that complete shards in out_dir hold (see `verify_shard`).
+    Removes `*.partial-*` leftovers and renames a shard that fails the check to `NAME.broken`. With
+    weights_sha256, a complete shard made with other weights is an error (ValueError): resuming would mix models."""
+    by_key = {clip_key(r["index"], r["input"]): r for r in rows}
+    done: Dict[int, Dict] = {}
+    for name in sorted(os.listdir(out_dir)):
+        path = os.path.join(out_dir, name)
+        if ".tar.partial-" in name:
+            os.remove(path)                       # a shard a killed run was writing
+            continue
+        if not (name.startswith("shard-") and name.endswith(".tar")):
+            continue
+        headers = verify_shard(path)
+        if headers is None:
+            os.replace(path, path + ".broken")
+            print(f"vtok: {path}: not a complete shard, renamed to {name}.broken; its clips are redone",
+                  file=sys.stderr)
+            continue
+        for key, header in headers.items():
+            if weights_sha256 and header.get("weights_sha256") != weights_sha256:
+                raise ValueError(f"{path}: made with weights {str(header.get('weights_sha256'))[:12]}..., not the "
+                                 f"model of this run ({weights_sha256[:12]}...): resume into a new output folder")
+            row = by_key.get(key)
+            if row is None or header.get("input") != row["input"] or row["index"] in done:
+                continue                          # another manifest's clip, or already counted
+            done[row["index"]] = {"index": row["index"], "input": row["input"], "key": key, "shard": name,
+                                  "frames": int(header["frames"]), "latents": int(header["latent_frames"]),
+                                  "error": "", "cpu_seconds": 0.0, "resumed": True}
+    return done
 
 
 def read_shard(path: str) -> Dict[str, tuple]:
@@ -224,6 +323,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--model", help="weights file (default: the released model)")
     p.add_argument("--backend", default="onednn", choices=["onednn", "openblas"])
     p.add_argument("--address", help="Ray cluster address (e.g. auto); default: a local Ray with --workers CPUs")
+    p.add_argument("--resume", action="store_true",
+                   help="skip the clips of complete shards already in OUT (a re-run after a kill); redo the rest")
     a = p.parse_args(argv)
     import ray
 
@@ -234,12 +335,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     ray.data.DataContext.get_current().enable_progress_bars = sys.stderr.isatty()
     start = time.perf_counter()
     results = tokenise_manifest(a.manifest, a.out, workers=a.workers, clips_per_shard=a.clips_per_shard,
-                                model=a.model, backend=a.backend, threads_per_worker=a.threads_per_worker)
+                                model=a.model, backend=a.backend, threads_per_worker=a.threads_per_worker,
+                                resume=a.resume)
     seconds = time.perf_counter() - start
-    frames = sum(r["frames"] for r in results)
-    cpu = sum(r["cpu_seconds"] for r in results)
+    frames = sum(r["frames"] for r in results if not r["resumed"])     # what this run tokenised
+    cpu = sum(r["cpu_seconds"] for r in results if not r["resumed"])
     failed = [r for r in results if r["error"]]
     print(json.dumps({"runner": "ray data", "workers": a.workers, "clips": len(results), "failed": len(failed),
+                      "resumed": sum(1 for r in results if r["resumed"]),
                       "frames": frames, "seconds": round(seconds, 2),
                       "frames_per_second": round(frames / seconds, 1) if seconds else None,
                       "cpu_seconds": round(cpu, 2), "frames_per_cpu_second": round(frames / cpu, 1) if cpu else None}))

@@ -8,6 +8,7 @@ import struct
 import numpy as np
 
 from .crc32c import crc32c
+from .crc_index import CRCIndex
 from .events import (Discontinuity, End, Header, Skipped, StreamError, Tokens, Truncated, UnknownPacket,
                      UnsupportedVersion)
 
@@ -118,12 +119,19 @@ def _decode_end(p):
 
 
 class StreamReader:
-    """Incremental reader: feed(bytes) any number of times, take events with next_event() until None,
-    then finish() at end of input. Damage is reported as Skipped and reading goes on (§6.1)."""
+    """Incremental reader: feed(bytes) any number of times, take events with next_event() until None; at end
+    of input call end_input(), take the last events with next_event() until None, then finish().
+    Damage is reported as Skipped and reading goes on (§6.1).
+
+    Work and memory are bounded whatever the bytes are: at most 41 bytes of CRC per byte fed
+    (`checksummed_bytes`, §8 "resync work"), and a buffer of one packet (at most 36 + MAX_PAYLOAD bytes) plus
+    the unread part of the last chunk. end_input() makes a candidate whose claimed packet runs past the end
+    invalid (§6.2), so a header claiming more bytes than the input has does not hide the packets after it."""
 
     def __init__(self):
         self.header = None            # the current Header
         self._buf = bytearray()
+        self._origin = 0              # absolute input offset of _buf[0]
         self._pos = 0
         self._skipped = 0
         self._skip_reason = None      # (reason, detail) of the first skip since the last valid packet
@@ -132,12 +140,37 @@ class StreamReader:
         self._last_sequence = None
         self._last_was_end = False
         self._pending = []
+        self._crcs = CRCIndex()
+        self._header_crc_bytes = 0
+        self._candidate = None        # (absolute offset, packet header fields) of a candidate awaiting its bytes
+        self._ended = False
+
+    @property
+    def checksummed_bytes(self):
+        """Bytes read to compute CRCs so far (packet headers, whole packets, checkpoints): at most 41 per byte
+        fed (a candidate starts at a sync, at most one per 4 bytes, and costs 28 bytes of header CRC plus at
+        most 128 read directly; whole packets and checkpoints read each byte at most once each)."""
+        return self._crcs.checksummed_bytes + self._header_crc_bytes
+
+    @property
+    def buffered(self):
+        """Bytes held in the buffer (consumed ones included until the next feed releases them)."""
+        return len(self._buf)
 
     def feed(self, data):
+        if self._ended:
+            raise ValueError("feed() after end_input()")
         if self._pos and self._pos >= len(self._buf) // 2:
             del self._buf[:self._pos]
+            self._origin += self._pos
             self._pos = 0
+            self._crcs.trim(self._origin)
         self._buf += data
+
+    def end_input(self):
+        """No more bytes will come: candidates that would need more are invalid (§6.2). Take the remaining
+        events with next_event() afterwards, then call finish()."""
+        self._ended = True
 
     def next_event(self):
         """The next event, or None when more input is needed. Raises UnsupportedVersion (§7)."""
@@ -153,7 +186,15 @@ class StreamReader:
             self._handle(*found)
 
     def finish(self):
-        """None when the stream is complete (§6.2), else Truncated(trailing_bytes)."""
+        """None when the stream is complete (§6.2), else Truncated(trailing_bytes). Ends the input if
+        end_input() was not called; the events that this finds stay queued for next_event()."""
+        if not self._ended:
+            self._ended = True
+            while True:
+                found = self._find_packet()
+                if found is None:
+                    break
+                self._handle(*found)
         trailing = self._skipped + len(self._buf) - self._pos
         return None if trailing == 0 and self._last_was_end else Truncated(trailing)
 
@@ -167,32 +208,51 @@ class StreamReader:
     def _find_packet(self):
         buf = self._buf
         while True:
+            # Step 1: the next sync bytes (bytes.find: each byte looked at once).
             i = buf.find(SYNC, self._pos)
             if i < 0:
-                keep = min(3, len(buf) - self._pos)
+                keep = 0 if self._ended else min(3, len(buf) - self._pos)
                 if len(buf) - keep > self._pos:
                     self._skip(len(buf) - keep - self._pos, "badMagic")
                 return None
             if i > self._pos:
                 self._skip(i - self._pos, "badMagic")
             start = self._pos
-            if len(buf) - start < PACKET_HEADER:
-                return None
-            if crc32c(bytes(buf[start:start + 28])) != int.from_bytes(buf[start + 28:start + 32], "little"):
-                self._skip(1, "headerCRCMismatch")
-                continue
-            _sync, ptype, flags, _res, sequence, pts, length = _PACKET.unpack_from(buf, start)
+            at = self._origin + start
+            # Step 2: the packet header, checked once per candidate (not again while its bytes arrive).
+            if self._candidate is not None and self._candidate[0] == at:
+                fields = self._candidate[1]
+            else:
+                self._candidate = None
+                if len(buf) - start < PACKET_HEADER:
+                    if not self._ended:
+                        return None
+                    self._skip(1, "truncated", f"{len(buf) - start} bytes left")    # can never be whole (§6.2)
+                    continue
+                self._header_crc_bytes += 28
+                if crc32c(bytes(buf[start:start + 28])) != int.from_bytes(buf[start + 28:start + 32], "little"):
+                    self._skip(1, "headerCRCMismatch")
+                    continue
+                fields = _PACKET.unpack_from(buf, start)
+                self._candidate = (at, fields)
+            _sync, ptype, flags, _res, sequence, pts, length = fields
             if length > MAX_PAYLOAD:
+                self._candidate = None
                 self._skip(1, "packetTooLarge", f"length {length}")
                 continue
+            # Step 3: the whole packet and its CRC, from the index (bounded work however candidates overlap).
             end = start + PACKET_HEADER + length
             if len(buf) < end + 4:
-                return None
-            packet = bytes(buf[start:end])          # one copy, for the CRC and the payload
-            if crc32c(packet) != int.from_bytes(buf[end:end + 4], "little"):
+                if not self._ended:
+                    return None
+                self._candidate = None
+                self._skip(1, "truncated", f"claims {length} bytes past the end")     # can never be whole (§6.2)
+                continue
+            self._candidate = None
+            if self._crcs.checksum(buf, self._origin, at, self._origin + end) != int.from_bytes(buf[end:end + 4], "little"):
                 self._skip(1, "crcMismatch", f"sequence {sequence}")
                 continue
-            return ptype, flags, sequence, pts, packet[PACKET_HEADER:]
+            return ptype, flags, sequence, pts, bytes(buf[start + PACKET_HEADER:end])
 
     # §6.3, §6.4
     def _handle(self, ptype, flags, sequence, pts, payload):
@@ -250,7 +310,10 @@ class StreamReader:
 def _chunks(source, chunk_size):
     """The bytes of `source` in chunks as they arrive. Yields (chunk) and closes what it opened."""
     if isinstance(source, (bytes, bytearray, memoryview)):
-        yield source
+        # In chunks, so the reader's buffer stays bounded (one packet) however large the input is.
+        view = memoryview(source).cast("B")
+        for i in range(0, len(view), chunk_size):
+            yield view[i:i + chunk_size]
         return
     if isinstance(source, (str, os.PathLike)):
         try:
@@ -308,6 +371,8 @@ def read_stream(source, strict=False, chunk_size=1 << 16):
     for chunk in _chunks(source, chunk_size):
         reader.feed(chunk)
         yield from drain()
+    reader.end_input()
+    yield from drain()
     truncated = reader.finish()
     if truncated is not None:
         if strict:
