@@ -1,6 +1,6 @@
 // libFuzzer target: the media input path (FFmpeg demux + decode + scale through VtokMedia's MediaReader) on any
 // bytes as y4m or NUT (the formats of `ffmpeg ... -f nut - | vtok encode -`). Built by scripts/fuzz.sh with
-// VtokMedia's sources and FFmpeg. Only a MediaError may come out; frames are bounded.
+// VtokMedia's sources and FFmpeg. Only a MediaError may come out (typed); frames are bounded.
 import Foundation
 
 private let path = NSTemporaryDirectory() + "vtok-media-fuzz-\(getpid())"
@@ -21,12 +21,15 @@ public func mediaFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var frames = 0, attempts = 0
     while frames < 32, attempts < 64 {
         attempts += 1
-        do {
-            guard let f = try reader.nextFrame() else { break }
-            precondition(f.pixels.count == f.width * f.height * 3, "frame bytes do not match its size")
-            frames += 1
-        } catch MediaError.frameSizeChanged {
-            continue                                    // a new segment: reading goes on
+        do throws(MediaError) {
+            guard let event = try reader.next() else { break }
+            switch event {
+            case .frame(let f):
+                precondition(f.pixels.count == f.width * f.height * 3, "frame bytes do not match its size")
+                frames += 1
+            case .sizeChanged:
+                continue                                // a new segment: reading goes on
+            }
         } catch {
             break
         }
