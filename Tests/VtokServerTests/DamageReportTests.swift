@@ -10,13 +10,7 @@ import VtokPipeline
 import VtokStream
 
 final class DamageReportTests: XCTestCase {
-    private func options() throws -> EncodeOptions {
-        let path = TestPaths.tinyModel
-        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("no tiny fixture model") }
-        var media = MediaReaderOptions()
-        media.size = .exact(FrameSize(width: 64, height: 48))
-        return EncodeOptions(model: try VtokModel(path: path), media: media)
-    }
+    private func options() throws -> EncodeOptions { try tinyPipelineOptions() }
 
     /// A matroska clip of an intra-only codec (ffv1) with 400 bytes flipped in the middle: the demuxer drops the
     /// damaged frames and says so only in its log; the decoder sees nothing wrong.

@@ -13,13 +13,7 @@ import VtokStream
 final class PipelineSessionTests: XCTestCase {
     private let streamID = Array(repeating: UInt8(0x5A), count: 16)
 
-    private func options() throws -> EncodeOptions {
-        let path = TestPaths.tinyModel
-        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("no tiny fixture model") }
-        var media = MediaReaderOptions()
-        media.size = .exact(FrameSize(width: 64, height: 48))
-        return EncodeOptions(model: try VtokModel(path: path), media: media)
-    }
+    private func options() throws -> EncodeOptions { try tinyPipelineOptions() }
 
     /// A short NUT clip (streamable through a pipe) made with the ffmpeg CLI.
     private func clip(frames: Int) throws -> [UInt8] {

@@ -1,6 +1,7 @@
 """Shared by the tests: the reference streams of docs/token-stream.md §9 and their known content."""
 
 import os
+import struct
 
 import numpy as np
 
@@ -86,3 +87,13 @@ def require_vtok_binary():
             pytest.fail("no vtok binary in CI: scripts/test.sh builds it and sets VTOK_BINARY")
         pytest.skip("no vtok binary: build it (swift build -c release --product vtok) or set VTOK_BINARY")
     return path
+
+
+def packet_spans(data):
+    """(offset, length) of each packet of an undamaged stream (docs/token-stream.md §3: 36 bytes + payload)."""
+    out, at = [], 0
+    while at < len(data):
+        (length,) = struct.unpack_from("<I", data, at + 24)
+        out.append((at, 36 + length))
+        at += 36 + length
+    return out

@@ -5,21 +5,11 @@ import struct
 
 import pytest
 
-from helpers import expected_tokens, fixture, key, read_chunked
+from helpers import expected_tokens, fixture, key, packet_spans, read_chunked
 from vtok_stream import (Discontinuity, End, Header, Skipped, StreamError, StreamReader, Tokens, Truncated,
                          UnsupportedVersion, crc32c, read_stream)
 
 SYNC = b"\x8aVTK"
-
-
-def packets(data):
-    """(offset, length) of each packet of an undamaged stream."""
-    out, at = [], 0
-    while at < len(data):
-        (length,) = struct.unpack_from("<I", data, at + 24)
-        out.append((at, 36 + length))
-        at += 36 + length
-    return out
 
 
 def packet(ptype, sequence, pts, payload, flags=0):
@@ -31,7 +21,7 @@ def packet(ptype, sequence, pts, payload, flags=0):
 
 def test_truncation():
     data = fixture("basic.vtok")
-    pk = packets(data)
+    pk = packet_spans(data)
     events = list(read_stream(data[:pk[-1][0]]))
     assert sum(isinstance(e, Tokens) for e in events) == 4
     assert events[-1] == Truncated(0)
@@ -45,7 +35,7 @@ def test_truncation():
 
 def test_corrupted_byte_skips_one_packet_and_resynchronises():
     data = bytearray(fixture("basic.vtok"))
-    pk = packets(data)
+    pk = packet_spans(data)
     t1_at, t1_len = pk[2]                          # second TOKENS, sequence 2
     data[t1_at + 32 + 16 + 32 + 5] ^= 0x10
     events = list(read_stream(bytes(data)))
@@ -65,7 +55,7 @@ def test_garbage_prefix_and_mid_stream_join():
     assert events[0] == Skipped(len(garbage), "badMagic")
     assert sum(isinstance(e, Tokens) for e in events) == 4
 
-    pk = packets(data)
+    pk = packet_spans(data)
     joined = data[pk[1][0] + pk[1][1] - 20:]        # the last 20 bytes of TOKENS 0, then TOKENS 1, ...
     events = list(read_stream(joined))
     assert events[0] == Skipped(20, "badMagic")
@@ -77,7 +67,7 @@ def test_garbage_prefix_and_mid_stream_join():
 
 def test_unknown_type_and_over_limit_length():
     data = fixture("basic.vtok")
-    pk = packets(data)
+    pk = packet_spans(data)
     header = data[:pk[0][1]]
     odd = packet(77, 1, 0, b"future")
     rest = data[pk[0][1]:]
@@ -95,7 +85,7 @@ def test_unknown_type_and_over_limit_length():
 
 def test_unsupported_major_version_raises():
     data = bytearray(fixture("basic.vtok"))
-    pk = packets(data)
+    pk = packet_spans(data)
     head = bytearray(data[:pk[0][1]])
     head[32 + 4:32 + 6] = struct.pack("<H", 2)
     payload = bytes(head[32:-4])

@@ -13,7 +13,7 @@ import struct
 import numpy as np
 import pytest
 
-from helpers import key
+from helpers import key, packet_spans
 from vtok_stream import Header, Skipped, StreamReader, Tokens, Truncated, crc32c, read_stream
 from vtok_stream.crc_index import CRCIndex, STRIDE, combine
 
@@ -27,15 +27,6 @@ def fake_header(length, sequence=0):
     """A packet header with a valid header CRC that claims `length` payload bytes (its packet CRC is wrong)."""
     head = SYNC + struct.pack("<BBHQqI", 2, 0, 0, sequence, 0, length)
     return head + struct.pack("<I", crc32c(head))
-
-
-def packet_spans(data):
-    out, at = [], 0
-    while at < len(data):
-        (length,) = struct.unpack_from("<I", data, at + 24)
-        out.append((at, 36 + length))
-        at += 36 + length
-    return out
 
 
 def sample():
