@@ -2,6 +2,7 @@
 
 import os
 import struct
+import subprocess
 
 import numpy as np
 
@@ -97,3 +98,10 @@ def packet_spans(data):
         out.append((at, 36 + length))
         at += 36 + length
     return out
+
+
+def make_clip(path, size, frames, src="testsrc2"):
+    """A 25 fps H.264 (by extension) clip of `frames` frames of an ffmpeg lavfi source; returns its path."""
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"{src}=size={size}:rate=25",
+                    "-frames:v", str(frames), "-pix_fmt", "yuv420p", str(path)], check=True, timeout=120)
+    return str(path)

@@ -16,6 +16,8 @@ from vtok_stream import End, Tokens, read_stream
 from vtok_stream import engine
 from vtok_stream.video import model_size
 
+from helpers import make_clip
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 IN_CI = bool(os.environ.get("CI"))
 VTOK = os.environ.get("VTOK_BINARY") or os.path.join(ROOT, ".build", "release", "vtok")
@@ -56,25 +58,11 @@ def test_read_manifest_text_and_jsonl(tmp_path):
     assert raydata.clip_key(7, "/x/my clip.v2.mp4") == "00000007_my_clip"
 
 
-def make_clip(path, size, frames, src="testsrc2"):
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"{src}=size={size}:rate=25",
-                    "-frames:v", str(frames), "-pix_fmt", "yuv420p", str(path)], check=True, timeout=120)
-    return str(path)
-
-
 def cli_encode(path, out):
     subprocess.run([VTOK, "encode", path, "-o", str(out)], check=True, capture_output=True, timeout=300)
     with open(out, "rb") as f:
         events = list(read_stream(f))
     return np.stack([e.tokens for e in events if isinstance(e, Tokens)]), events[-1]
-
-
-@pytest.fixture(scope="module")
-def local_ray():
-    raydata.local_ray(2, log_to_driver=False)
-    ray.data.DataContext.get_current().enable_progress_bars = False
-    yield
-    ray.shutdown()
 
 
 @needs_ray

@@ -5,11 +5,11 @@ ray[data] or libvtokc.so, failing in CI)."""
 import io
 import json
 import os
-import subprocess
 
 import numpy as np
 import pytest
 
+from helpers import make_clip
 from vtok_stream import engine, raydata
 
 IN_CI = bool(os.environ.get("CI"))
@@ -121,22 +121,6 @@ def test_resume_with_everything_done_needs_no_ray(tmp_path, monkeypatch):
     assert [r["resumed"] for r in results] == [True, True]
     with open(out / "results.jsonl") as f:
         assert [json.loads(line) for line in f] == results
-
-
-def make_clip(path, size, frames):
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25",
-                    "-frames:v", str(frames), "-pix_fmt", "yuv420p", str(path)], check=True, timeout=120)
-
-
-@pytest.fixture(scope="module")
-def local_ray():
-    if ray.is_initialized():
-        yield
-        return
-    raydata.local_ray(2, log_to_driver=False)
-    ray.data.DataContext.get_current().enable_progress_bars = False
-    yield
-    ray.shutdown()
 
 
 @needs_ray

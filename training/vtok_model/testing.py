@@ -42,11 +42,7 @@ def tiny_config() -> ModelConfig:
 def tiny_config_v2() -> ModelConfig:
     """The tiny encoder with a version-2 decoder: nested d2t (1 -> 2 -> 4 steps per latent), a kt=3 conv after
     the first d2t, d2s after d2t, unpatchify t=1 s=2."""
-    dec = [
-        {"op": "conv", "name": "dec.conv_in", "cin": 6, "cout": 32, "kt": 2, "ks": 3},
-        {"op": "res", "name": "dec.res0", "c": 32, "kt": 2},
-        {"op": "conv", "name": "dec.up", "cin": 32, "cout": 64, "kt": 1, "ks": 1},
-        {"op": "d2s", "f": 2},
+    dec = tiny_config().decoder[:4] + [                                 # the tiny decoder's trunk, as in decoder_v2()
         {"op": "conv", "name": "dec.tup1", "cin": 16, "cout": 32, "kt": 1, "ks": 1},
         {"op": "d2t", "f": 2},
         {"op": "res", "name": "dec.res1", "c": 16, "kt": 3},
