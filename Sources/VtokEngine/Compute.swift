@@ -9,9 +9,8 @@
 //   openblas  im2col + cblas_sgemm from OpenBLAS (Debian libopenblas0), kernels chosen by OpenBLAS at load
 //             (GemmConv).
 //
-// 3x3 convolutions wide enough for it run as Winograd F(2x2,3x3) on the sgemm of the backend's library
-// (WinogradConv, ConvAlgorithm.auto): 2.25x fewer multiplies, 1.4-1.8x faster per frame on the model
-// (docs/performance.md).
+// 3x3 convolutions wide enough for it run as Winograd F(4x4,3x3) or F(2x2,3x3) on the sgemm of the backend's
+// library (WinogradConv, ConvAlgorithm.auto): 4x or 2.25x fewer multiplies (docs/performance.md).
 //
 // Tokens are bit-identical for a given backend, algorithm, frame size and model, whatever the thread count or
 // chunking. The two backends differ in the last bits of the latents, each within the parity tolerances against
@@ -37,26 +36,42 @@ public enum ComputeBackend: String, CaseIterable, Sendable, Codable {
     }
 }
 
-/// How 3x3 convolutions are computed. `auto` picks Winograd F(2x2,3x3) (WinogradConv) for layers wide enough
-/// that its GEMMs run near the library's peak, and the backend's direct convolution otherwise.
+/// How 3x3 convolutions are computed. `auto` picks, per layer shape, Winograd F(4x4,3x3) or F(2x2,3x3)
+/// (WinogradConv) for layers wide enough that their GEMMs run near the library's peak, and the backend's direct
+/// convolution otherwise; `winograd` and `winograd4x4` force one rule on every 3x3 layer.
 public enum ConvAlgorithm: String, CaseIterable, Sendable {
     case auto
     case direct
+    /// F(2x2,3x3) for every 3x3 layer.
     case winograd
+    /// F(4x4,3x3) for every 3x3 layer.
+    case winograd4x4
 
-    /// Whether a conv with these weights runs as Winograd. The rule depends on the layer's shape only (never on
-    /// timings), so the choice, and the results, are the same on every run.
-    func usesWinograd(_ w: ConvWeights) -> Bool {
-        guard w.ks == 3 else { return false }
+    /// The Winograd rule a conv with these weights over an h x width frame runs, or nil for direct convolution.
+    /// The rule depends on the layer's shape only (never on timings), so the choice, and the results, are the
+    /// same on every run.
+    ///
+    /// auto: layers with GEMM depth kt*cin >= 64 and cout >= 32 run Winograd, the others direct; F(4x4) on
+    /// frames of at least 16x16 (2 bands of 4x4 tiles: GEMMs of >= 32 rows), F(2x2) on smaller ones. Measured
+    /// per layer shape of the released model at 64x64, 128x128 and 256x256 with `vtok bench --layers`, AVX-512
+    /// and AVX2-only: F(4x4) took 0.55-0.75x F(2x2)'s CPU time on every such shape from 16x16 up, and lost on
+    /// some 8x8 ones (docs/performance.md).
+    func tile(_ w: ConvWeights, h: Int, width: Int) -> WinogradTile? {
+        guard w.ks == 3 else { return nil }
         switch self {
-        case .direct: return false
-        case .winograd: return true
-        case .auto: return w.cin * w.kt >= Self.minimumK && w.cout >= Self.minimumCout
+        case .direct: return nil
+        case .winograd: return .f2x2
+        case .winograd4x4: return .f4x4
+        case .auto:
+            let depth = w.cin * w.kt
+            guard depth >= Self.minimumK, w.cout >= Self.minimumCout else { return nil }
+            return min(h, width) >= Self.minimumSide4x4 ? .f4x4 : .f2x2
         }
     }
 
     static let minimumK = 64
     static let minimumCout = 32
+    static let minimumSide4x4 = 16
 }
 
 /// Facts about this process that compute choices depend on. Stateless.

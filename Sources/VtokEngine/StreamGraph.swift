@@ -77,9 +77,9 @@ final class StreamGraph {
         var kernels: Set<String> = []
         let algorithm = compute.convAlgorithm
         func conv(_ cw: ConvWeights, _ x: Frame, accumulates: Bool = false) throws(EngineError) -> any CausalConvolution {
-            if algorithm.usesWinograd(cw) {
-                kernels.insert("winograd2x2+\(backend == .onednn ? "dnnl" : "openblas")_sgemm")
-                return WinogradConv(cw, h: x.h, width: x.w, library: backend.gemmLibrary, workers: workers)
+            if let tile = algorithm.tile(cw, h: x.h, width: x.w) {
+                kernels.insert("winograd\(tile.m)x\(tile.m)+\(backend == .onednn ? "dnnl" : "openblas")_sgemm")
+                return WinogradConv(cw, h: x.h, width: x.w, tile: tile, library: backend.gemmLibrary, workers: workers)
             }
             guard let streams else {
                 kernels.insert("im2col+sgemm")

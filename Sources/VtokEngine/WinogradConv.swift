@@ -1,58 +1,61 @@
-// A causal (kt, 3, 3) conv by Winograd F(2x2, 3x3): 16 multiplies per 2x2 output tile and input channel instead
-// of 36, so 2.25x fewer multiply-adds than direct convolution (Lavin & Gray, arXiv 1509.09308; the scheme of
-// NNPACK, ncnn and oneDNN's AVX-512 kernels). Per band of tile rows:
+// A causal (kt, 3, 3) conv by Winograd F(m x m, 3x3), m = 2 or 4 (WinogradTile): alpha^2 = (m+2)^2 multiplies
+// per m x m output tile and input channel instead of 9 m^2 (2.25x fewer for F(2x2), 4x for F(4x4); Lavin & Gray,
+// arXiv 1509.09308; the scheme of NNPACK, ncnn and oneDNN's AVX-512 kernels). Per band of tile rows:
 //
-//   input transform   V[xi] (P, K)   = B^T d B of each 4x4 input patch (stride 2), for every temporal tap:
-//                                      K = kt*cin, column dt*cin + ci; taps come from the ConvHistory
-//   16 GEMMs          M[xi] (P, cout) = V[xi] (P, K) x U[xi] (K, cout)     (sgemm of the backend's library)
-//   output transform  y (2x2)         = A^T m A of each tile, + bias (+ residual), cropped at the frame edge
+//   input transform   V[xi] (P, K)    = B^T d B of each alpha x alpha input patch (stride m), for every temporal
+//                                       tap: K = kt*cin, column dt*cin + ci; taps come from the ConvHistory
+//   alpha^2 GEMMs     M[xi] (P, cout) = V[xi] (P, K) x U[xi] (K, cout)     (sgemm of the backend's library)
+//   output transform  y (m x m)       = A^T m A of each tile, + bias (+ residual), cropped at the frame edge
 //
-// U (16, K, cout) = G g G^T of every 3x3 kernel, computed once at init. The band split depends on the frame size
-// only, and every GEMM row is one tile whatever the worker count, so results are bit-identical for any thread
-// count or chunking; they differ from direct convolution in the last bits (F(2x2,3x3) is numerically mild:
-// parity tests hold it to the same tolerances against PyTorch).
+// U (alpha^2, K, cout) = G g G^T of every 3x3 kernel, computed once at init in double precision. The band split
+// depends on the frame size and tile only, and every GEMM row is one tile whatever the worker count, so results
+// are bit-identical for any thread count or chunking; they differ from direct convolution in the last bits (parity
+// tests hold both tiles to the same tolerances against PyTorch).
 
 final class WinogradConv: CausalConvolution {
     let w: ConvWeights
     let h: Int
     let width: Int
+    let tile: WinogradTile
     let library: GemmLibrary
     let history: ConvHistory
-    let tileRows: Int                   // ceil(h / 2)
-    let tileCols: Int                   // ceil(width / 2)
+    let tileRows: Int                   // ceil(h / m)
+    let tileCols: Int                   // ceil(width / m)
     let tileRowsPerBand: Int
-    private let u: FloatBuffer          // (16, K, cout)
-    private let v: [FloatBuffer]        // per worker (16, tileRowsPerBand * tileCols, K)
-    private let m: [FloatBuffer]        // per worker (16, tileRowsPerBand * tileCols, cout)
+    private let u: FloatBuffer          // (alpha^2, K, cout)
+    private let v: [FloatBuffer]        // per worker (alpha^2, tileRowsPerBand * tileCols, K)
+    private let m: [FloatBuffer]        // per worker (alpha^2, tileRowsPerBand * tileCols, cout)
     private let zeros: FloatBuffer      // (cin,) the padding outside the frame
     private let sources: UnsafeMutablePointer<UnsafeMutablePointer<Float>>   // (kt,) input frames, oldest first
     /// GEMM depth: kt * cin (not ConvWeights.k, the im2col depth kt*3*3*cin).
     let k: Int
 
-    /// Tile rows per band: about 2 MB of transformed input per band (V stays in L2 while the GEMMs read it),
-    /// at least 4 bands when the frame has 4 tile rows. Depends on the frame size only.
-    static func tileRows(_ w: ConvWeights, h: Int, width: Int) -> Int {
-        let rows = (h + 1) / 2, cols = (width + 1) / 2
-        let byBytes = max(1, (2 << 20) / max(1, 16 * cols * w.kt * w.cin * 4))
-        let bands = max((rows + byBytes - 1) / byBytes, min(rows, 4))
+    /// Tile rows per band: about 2 MB of transformed input per band (V stays in L2 while the GEMMs read it), and
+    /// at least 4 bands (F(2x2)) or 2 (F(4x4), whose tiles are 4x larger: 4 bands of a 32-row frame would leave
+    /// GEMMs of 16 rows) when the frame has that many tile rows. Depends on the frame size and tile only.
+    static func tileRows(_ w: ConvWeights, h: Int, width: Int, tile: WinogradTile) -> Int {
+        let rows = (h + tile.m - 1) / tile.m, cols = (width + tile.m - 1) / tile.m
+        let byBytes = max(1, (2 << 20) / max(1, tile.alpha * tile.alpha * cols * w.kt * w.cin * 4))
+        let bands = max((rows + byBytes - 1) / byBytes, min(rows, tile == .f2x2 ? 4 : 2))
         return max(1, (rows + bands - 1) / bands)
     }
 
-    init(_ w: ConvWeights, h: Int, width: Int, library: GemmLibrary, workers: Int) {
-        precondition(w.ks == 3, "Winograd F(2x2,3x3) needs a 3x3 kernel")
+    init(_ w: ConvWeights, h: Int, width: Int, tile: WinogradTile = .f2x2, library: GemmLibrary, workers: Int) {
+        precondition(w.ks == 3, "Winograd F(m x m,3x3) needs a 3x3 kernel")
         self.w = w
         self.h = h
         self.width = width
+        self.tile = tile
         self.library = library
         k = w.kt * w.cin
         history = ConvHistory(kt: w.kt, frameCount: h * width * w.cin)
-        tileRows = (h + 1) / 2
-        tileCols = (width + 1) / 2
-        tileRowsPerBand = Self.tileRows(w, h: h, width: width)
-        let p = tileRowsPerBand * tileCols
-        u = Self.transformWeights(w)
-        v = (0..<max(1, workers)).map { _ in FloatBuffer(count: 16 * p * w.kt * w.cin) }
-        m = (0..<max(1, workers)).map { _ in FloatBuffer(count: 16 * p * w.cout) }
+        tileRows = (h + tile.m - 1) / tile.m
+        tileCols = (width + tile.m - 1) / tile.m
+        tileRowsPerBand = Self.tileRows(w, h: h, width: width, tile: tile)
+        let p = tileRowsPerBand * tileCols, points = tile.alpha * tile.alpha
+        u = Self.transformWeights(w, tile: tile)
+        v = (0..<max(1, workers)).map { _ in FloatBuffer(count: points * p * w.kt * w.cin) }
+        m = (0..<max(1, workers)).map { _ in FloatBuffer(count: points * p * w.cout) }
         zeros = FloatBuffer(count: w.cin)
         sources = .allocate(capacity: w.kt)
         sources.initialize(repeating: zeros.data, count: w.kt)
@@ -62,36 +65,28 @@ final class WinogradConv: CausalConvolution {
 
     func reset() { history.reset() }
 
-    /// U[xi][k][co] = (G g G^T)[xi] for g = weight[dt, :, :, ci, co], k = dt*cin + ci;
-    /// G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]].
-    static func transformWeights(_ w: ConvWeights) -> FloatBuffer {
-        let k = w.kt * w.cin, cout = w.cout, cin = w.cin
-        let out = FloatBuffer(count: 16 * k * cout)
-        let g = w.weight.data                                      // (kt, 3, 3, cin, cout)
-        let t = UnsafeMutablePointer<Float>.allocate(capacity: 12 * cout)   // (4, 3, cout) G g
-        defer { t.deallocate() }
+    /// U[xi][k][co] = (G g G^T)[xi] for g = weight[dt, :, :, ci, co], k = dt*cin + ci, xi = i*alpha + j;
+    /// computed in double precision and rounded once.
+    static func transformWeights(_ w: ConvWeights, tile: WinogradTile) -> FloatBuffer {
+        let k = w.kt * w.cin, cout = w.cout, cin = w.cin, alpha = tile.alpha, gm = tile.g
+        let out = FloatBuffer(count: alpha * alpha * k * cout)
+        let wt = w.weight.data                                     // (kt, 3, 3, cin, cout)
+        var kernel = [Double](repeating: 0, count: 9), left = [Double](repeating: 0, count: alpha * 3)
         for dt in 0..<w.kt {
             for ci in 0..<cin {
-                let tap = { (ky: Int, kx: Int) in g + ((dt * 9 + ky * 3 + kx) * cin + ci) * cout }
-                for j in 0..<3 {
-                    let a = tap(0, j), b = tap(1, j), c = tap(2, j)
-                    for co in 0..<cout {
-                        t[j * cout + co] = a[co]
-                        t[(3 + j) * cout + co] = 0.5 * (a[co] + b[co] + c[co])
-                        t[(6 + j) * cout + co] = 0.5 * (a[co] - b[co] + c[co])
-                        t[(9 + j) * cout + co] = c[co]
-                    }
-                }
                 let row = dt * cin + ci
-                for i in 0..<4 {
-                    let a = t + (i * 3) * cout, b = a + cout, c = a + 2 * cout
-                    let u0 = out.data + ((i * 4) * k + row) * cout, u1 = u0 + k * cout
-                    let u2 = u0 + 2 * k * cout, u3 = u0 + 3 * k * cout
-                    for co in 0..<cout {
-                        u0[co] = a[co]
-                        u1[co] = 0.5 * (a[co] + b[co] + c[co])
-                        u2[co] = 0.5 * (a[co] - b[co] + c[co])
-                        u3[co] = c[co]
+                for co in 0..<cout {
+                    for tap in 0..<9 { kernel[tap] = Double(wt[((dt * 9 + tap) * cin + ci) * cout + co]) }
+                    for i in 0..<alpha {                            // left = G g  (alpha, 3)
+                        for j in 0..<3 {
+                            left[i * 3 + j] = gm[i][0] * kernel[j] + gm[i][1] * kernel[3 + j] + gm[i][2] * kernel[6 + j]
+                        }
+                    }
+                    for i in 0..<alpha {                            // (G g) G^T  (alpha, alpha)
+                        for j in 0..<alpha {
+                            let value = left[i * 3] * gm[j][0] + left[i * 3 + 1] * gm[j][1] + left[i * 3 + 2] * gm[j][2]
+                            out.data[((i * alpha + j) * k + row) * cout + co] = Float(value)
+                        }
                     }
                 }
             }
@@ -101,13 +96,13 @@ final class WinogradConv: CausalConvolution {
 
     func forward(_ x: Frame, into out: Frame, residual: Frame?) {
         for dt in 0..<w.kt { sources[dt] = history.frame(dt, current: x.data) }
-        let bands = (tileRows + tileRowsPerBand - 1) / tileRowsPerBand
+        let bands = (tileRows + tileRowsPerBand - 1) / tileRowsPerBand, points = tile.alpha * tile.alpha
         Parallel.forEachDynamic(bands, workers: v.count) { band, worker in
             let r0 = band * tileRowsPerBand, r1 = min(tileRows, r0 + tileRowsPerBand)
             let p = (r1 - r0) * tileCols
             let vb = v[worker].data, mb = m[worker].data
             inputTransform(tileRows: r0..<r1, into: vb, stride: p * k)
-            for xi in 0..<16 {
+            for xi in 0..<points {
                 Gemm.run(library, m: p, n: w.cout, k: k, a: vb + xi * p * k, b: u.data + xi * k * w.cout,
                          c: mb + xi * p * w.cout, beta: 0)
             }
@@ -116,103 +111,89 @@ final class WinogradConv: CausalConvolution {
         history.push(x.data)
     }
 
-    /// V[xi][tile][dt*cin + ci] = (B^T d B)[xi], d the 4x4 patch of tap dt around the tile;
-    /// B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]. The inner loops run along channels,
-    /// contiguous in both the input (channels-last) and V, so they vectorise.
+    /// V[xi][tile][dt*cin + ci] = (B^T d B)[xi], d the alpha x alpha patch of tap dt around the tile (zeros
+    /// outside the frame). Both passes run along channels, contiguous in the input (channels-last) and in V.
     private func inputTransform(tileRows rows: Range<Int>, into vb: UnsafeMutablePointer<Float>, stride: Int) {
-        let cin = w.cin, k = self.k
-        let d = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: 16)
+        let cin = w.cin, k = self.k, alpha = tile.alpha, mm = tile.m
+        let d = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: alpha * alpha)   // patch, row-major
         defer { d.deallocate() }
-        let t = UnsafeMutablePointer<Float>.allocate(capacity: 16 * cin)     // (16, cin) B^T d, row-major
+        let t = UnsafeMutablePointer<Float>.allocate(capacity: alpha * alpha * cin)  // (alpha, alpha, cin) B^T d
         defer { t.deallocate() }
-        var tile = 0
+        let src = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: alpha)
+        defer { src.deallocate() }
+        let dst = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: alpha)
+        defer { dst.deallocate() }
+        var tileIndex = 0
         for ty in rows {
             for tx in 0..<tileCols {
                 for dt in 0..<w.kt {
                     let frame = sources[dt]
-                    for i in 0..<4 {
-                        let iy = 2 * ty - 1 + i
-                        for j in 0..<4 {
-                            let ix = 2 * tx - 1 + j
-                            d[i * 4 + j] = iy >= 0 && iy < h && ix >= 0 && ix < width
+                    for i in 0..<alpha {
+                        let iy = mm * ty - 1 + i
+                        for j in 0..<alpha {
+                            let ix = mm * tx - 1 + j
+                            d[i * alpha + j] = iy >= 0 && iy < h && ix >= 0 && ix < width
                                 ? UnsafePointer(frame + (iy * width + ix) * cin) : UnsafePointer(zeros.data)
                         }
                     }
-                    // t = B^T d: row i of t from rows of d, per column j
-                    for j in 0..<4 {
-                        let d0 = d[j], d1 = d[4 + j], d2 = d[8 + j], d3 = d[12 + j]
-                        let t0 = t + j * cin, t1 = t + (4 + j) * cin, t2 = t + (8 + j) * cin, t3 = t + (12 + j) * cin
-                        for c in 0..<cin {
-                            t0[c] = d0[c] - d2[c]
-                            t1[c] = d1[c] + d2[c]
-                            t2[c] = d2[c] - d1[c]
-                            t3[c] = d1[c] - d3[c]
-                        }
+                    for j in 0..<alpha {                     // t[:, j] = B^T d[:, j]
+                        for i in 0..<alpha { src[i] = d[i * alpha + j]; dst[i] = t + (i * alpha + j) * cin }
+                        tile.inputTransform(src, dst, count: cin)
                     }
-                    // v = t B: columns of each row i
-                    let base = vb + tile * k + dt * cin
-                    for i in 0..<4 {
-                        let a0 = t + (i * 4) * cin, a1 = a0 + cin, a2 = a0 + 2 * cin, a3 = a0 + 3 * cin
-                        let o0 = base + (i * 4) * stride, o1 = o0 + stride, o2 = o0 + 2 * stride, o3 = o0 + 3 * stride
-                        for c in 0..<cin {
-                            o0[c] = a0[c] - a2[c]
-                            o1[c] = a1[c] + a2[c]
-                            o2[c] = a2[c] - a1[c]
-                            o3[c] = a1[c] - a3[c]
-                        }
+                    let base = vb + tileIndex * k + dt * cin
+                    for i in 0..<alpha {                     // v[i, :] = t[i, :] B
+                        for j in 0..<alpha { src[j] = UnsafePointer(t + (i * alpha + j) * cin); dst[j] = base + (i * alpha + j) * stride }
+                        tile.inputTransform(src, dst, count: cin)
                     }
                 }
-                tile += 1
+                tileIndex += 1
             }
         }
     }
 
-    /// y = A^T m A per tile, A^T = [[1, 1, 1, 0], [0, 1, -1, -1]], plus bias and residual; rows and columns
-    /// past the frame (odd sizes) are dropped. Vectorised along output channels.
+    /// y = A^T m A per tile, plus bias and residual; rows and columns past the frame (sizes not a multiple of m)
+    /// are dropped. Vectorised along output channels.
     private func outputTransform(tileRows rows: Range<Int>, from mb: UnsafeMutablePointer<Float>, stride: Int,
                                  into out: Frame, residual: Frame?) {
-        let cout = w.cout, bias = w.bias.data
-        let s = UnsafeMutablePointer<Float>.allocate(capacity: 8 * cout)      // (2, 4, cout) A^T m
+        let cout = w.cout, bias = w.bias.data, alpha = tile.alpha, mm = tile.m
+        let s = UnsafeMutablePointer<Float>.allocate(capacity: mm * alpha * cout)     // (m, alpha, cout) A^T m
         defer { s.deallocate() }
-        let y = UnsafeMutablePointer<Float>.allocate(capacity: 4 * cout)      // (2, 2, cout)
+        let y = UnsafeMutablePointer<Float>.allocate(capacity: mm * mm * cout)        // (m, m, cout)
         defer { y.deallocate() }
-        var tile = 0
+        let src = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: alpha)
+        defer { src.deallocate() }
+        let dst = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: alpha)
+        defer { dst.deallocate() }
+        var tileIndex = 0
         for ty in rows {
             for tx in 0..<tileCols {
-                let src = mb + tile * cout
-                for j in 0..<4 {
-                    let m0 = src + j * stride, m1 = src + (4 + j) * stride
-                    let m2 = src + (8 + j) * stride, m3 = src + (12 + j) * stride
-                    let s0 = s + j * cout, s1 = s + (4 + j) * cout
-                    for c in 0..<cout {
-                        s0[c] = m0[c] + m1[c] + m2[c]
-                        s1[c] = m1[c] - m2[c] - m3[c]
-                    }
+                let base = mb + tileIndex * cout
+                for j in 0..<alpha {                         // s[:, j] = A^T m[:, j]
+                    for i in 0..<alpha { src[i] = UnsafePointer(base + (i * alpha + j) * stride) }
+                    for i in 0..<mm { dst[i] = s + (i * alpha + j) * cout }
+                    tile.outputTransform(src, dst, count: cout)
                 }
-                for i in 0..<2 {
-                    let a0 = s + (i * 4) * cout, a1 = a0 + cout, a2 = a0 + 2 * cout, a3 = a0 + 3 * cout
-                    let y0 = y + (i * 2) * cout, y1 = y0 + cout
-                    for c in 0..<cout {
-                        y0[c] = a0[c] + a1[c] + a2[c] + bias[c]
-                        y1[c] = a1[c] - a2[c] - a3[c] + bias[c]
-                    }
+                for i in 0..<mm {                            // y[i, :] = s[i, :] A
+                    for j in 0..<alpha { src[j] = UnsafePointer(s + (i * alpha + j) * cout) }
+                    for j in 0..<mm { dst[j] = y + (i * mm + j) * cout }
+                    tile.outputTransform(src, dst, count: cout)
                 }
-                for i in 0..<2 {
-                    let oy = 2 * ty + i
+                for i in 0..<mm {
+                    let oy = mm * ty + i
                     guard oy < h else { continue }
-                    for j in 0..<2 {
-                        let ox = 2 * tx + j
+                    for j in 0..<mm {
+                        let ox = mm * tx + j
                         guard ox < width else { continue }
-                        let o = out.data + (oy * width + ox) * cout, v = y + (i * 2 + j) * cout
+                        let o = out.data + (oy * width + ox) * cout, value = y + (i * mm + j) * cout
                         if let r = residual {
                             let rr = r.data + (oy * width + ox) * cout
-                            for c in 0..<cout { o[c] = v[c] + rr[c] }
+                            for c in 0..<cout { o[c] = value[c] + bias[c] + rr[c] }
                         } else {
-                            o.update(from: v, count: cout)
+                            for c in 0..<cout { o[c] = value[c] + bias[c] }
                         }
                     }
                 }
-                tile += 1
+                tileIndex += 1
             }
         }
     }

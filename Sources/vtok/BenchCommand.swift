@@ -52,6 +52,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
+    @Flag(help: "Time every 3x3 conv shape of the model by direct convolution, Winograd F(2x2) and F(4x4) instead (--seconds / 10 each), with what --conv auto picks.")
+    var layers = false
+
     @Option(help: ArgumentHelp("Instruction set: native (this CPU), avx2 (as an AVX2-only CPU), or both.",
                                valueName: "native|avx2|both"))
     var isa: ISA = .native
@@ -68,6 +71,7 @@ struct BenchCommand: ParsableCommand {
         guard parts.count == 2 else { throw ValidationError("--size must look like 256x256") }
         let (width, height) = (parts[0], parts[1])
         let weights = try modelOptions.load()
+        if layers { return try runLayers(weights, width: width, height: height) }
         let r: BenchmarkResult
         do {
             r = try Benchmark.run(model: weights, width: width, height: height, seconds: seconds,
@@ -95,7 +99,7 @@ struct BenchCommand: ParsableCommand {
         print(String(format: "cpu time per frame: encode %.2f ms, decode %.2f ms (all threads; little affected by other load)",
                      r.encodeCPUMillisecondsPerFrame, r.decodeCPUMillisecondsPerFrame))
         if r.kernels.contains(where: { $0.hasPrefix("winograd") }) {
-            print("(GFLOP/s count direct-convolution FLOPs; Winograd layers do 2.25x fewer multiplies, so over 100% of the sgemm peak is possible)")
+            print("(GFLOP/s count direct-convolution FLOPs; Winograd layers do 2.25x (F(2x2)) or 4x (F(4x4)) fewer multiplies, so over 100% of the sgemm peak is possible)")
         }
         let others = GemmLibrary.allCases.filter { $0 != r.backend.gemmLibrary }.compactMap { library in
             r.sgemmPeakGFLOPSByLibrary[library.rawValue].map { String(format: "%@ %.1f GFLOP/s", library.description, $0) }
@@ -116,6 +120,31 @@ struct BenchCommand: ParsableCommand {
             print("\nas an AVX2-only CPU (\(Self.avx2Environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))):")
             fflush(nil)                       // our buffered lines before the child's
             FileHandle.standardOutput.write(try runAVX2Child())
+        }
+    }
+
+    /// `--layers`: one line per conv shape, milliseconds of CPU per run (all threads) for each algorithm.
+    private func runLayers(_ model: VtokModel, width: Int, height: Int) throws {
+        let compute = modelOptions.compute()
+        let rows: [LayerTiming]
+        do {
+            rows = try LayerBenchmark.run(model: model, width: width, height: height, seconds: seconds / 10, compute: compute)
+        } catch {
+            throw CLIError("cannot benchmark the layers at \(width)x\(height): \(error)")
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            FileHandle.standardOutput.write(try encoder.encode(rows) + Data("\n".utf8))
+            return
+        }
+        print("\(model.name) at \(width)x\(height), \(compute.threads) threads, \(compute.backend.description); CPU ms per run (all threads)")
+        print("layer                                  per latent  GFLOP   direct  F(2x2)  F(4x4)  fastest      auto")
+        for r in rows {
+            print(String(format: "%-40@ %5d  %6.3f  %7.2f %7.2f %7.2f  %-12@ %@", r.layer as NSString, r.perLatent, r.gflop,
+                         r.directCPUMilliseconds, r.winograd2x2CPUMilliseconds, r.winograd4x4CPUMilliseconds,
+                         r.fastest as NSString, r.auto as NSString))
         }
     }
 

@@ -15,7 +15,7 @@ struct ModelOptions: ParsableArguments {
                                             valueName: "n"))
     var threads: Int?
 
-    @Option(name: .long, help: ArgumentHelp("3x3 convolutions: auto (Winograd F(2x2,3x3) for wide layers), direct, or winograd.",
+    @Option(name: .long, help: ArgumentHelp("3x3 convolutions: auto (Winograd F(4x4,3x3) or F(2x2,3x3) for wide layers, by layer shape), direct, winograd (F(2x2) everywhere) or winograd4x4.",
                                             valueName: "algorithm"))
     var conv: ConvAlgorithm = .auto
 

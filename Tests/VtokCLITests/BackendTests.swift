@@ -60,7 +60,7 @@ final class BackendTests: CLITestCase {
             XCTAssertFalse(kernels.isEmpty)
             // OpenBLAS: im2col + sgemm, and Winograd on OpenBLAS's sgemm for the wide 3x3 layers (--conv auto).
             if backend == "openblas" {
-                XCTAssertTrue(Set(kernels).isSubset(of: ["im2col+sgemm", "winograd2x2+openblas_sgemm"]), "\(kernels)")
+                XCTAssertTrue(Set(kernels).isSubset(of: ["im2col+sgemm", "winograd2x2+openblas_sgemm", "winograd4x4+openblas_sgemm"]), "\(kernels)")
                 XCTAssertTrue(kernels.contains("im2col+sgemm"), "\(kernels)")
             }
             let peaks = try XCTUnwrap(json["sgemm_peak_gflops_by_library"] as? [String: Double])
@@ -70,5 +70,31 @@ final class BackendTests: CLITestCase {
             XCTAssertGreaterThan(json["encode_fps"] as? Double ?? 0, 0)
             XCTAssertGreaterThan(json["decode_fps"] as? Double ?? 0, 0)
         }
+    }
+
+    /// `vtok bench --layers`: one row per 3x3 conv shape of the model with each algorithm's time, the fastest and
+    /// what --conv auto picks (the same rule as the sessions': F(4x4) from 16x16 up, F(2x2) below, direct for
+    /// narrow layers).
+    func testBenchTimesEachLayerShapeByEachAlgorithm() throws {
+        let r = try vtok(["bench", "--layers", "--json", "--seconds", "0.3", "--size", "128x128", "--model", CLI.tinyModel])
+        assertSuccess(r)
+        let rows = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout)) as? [[String: Any]], r.stdoutText)
+        XCTAssertFalse(rows.isEmpty)
+        let names = ["direct", "winograd2x2", "winograd4x4"]
+        for row in rows {
+            let layer = try XCTUnwrap(row["layer"] as? String)
+            for key in ["direct_cpu_milliseconds", "winograd2x2_cpu_milliseconds", "winograd4x4_cpu_milliseconds",
+                        "direct_milliseconds", "gflop"] {
+                XCTAssertGreaterThan(row[key] as? Double ?? 0, 0, "\(layer) \(key)")
+            }
+            XCTAssertTrue(names.contains(row["fastest"] as? String ?? ""), "\(row)")
+            XCTAssertTrue(names.contains(row["auto"] as? String ?? ""), "\(row)")
+            XCTAssertGreaterThanOrEqual(row["per_latent"] as? Int ?? 0, 1)
+        }
+        XCTAssertTrue(rows.contains { ($0["layer"] as? String ?? "").hasPrefix("encoder") })
+        XCTAssertTrue(rows.contains { ($0["layer"] as? String ?? "").hasPrefix("decoder") })
+        let text = try vtok(["bench", "--layers", "--seconds", "0.1", "--size", "64x48", "--model", CLI.tinyModel])
+        assertSuccess(text)
+        XCTAssertTrue(text.stdoutText.contains("F(4x4)"), text.stdoutText)
     }
 }

@@ -33,6 +33,13 @@ final class ParityTests: XCTestCase {
     private func checkCase(_ name: String, model: VtokModel, cases: SafeTensors) throws {
         try forEachComputeBackend { compute in
             try checkCase("\(name) [\(compute.backend.rawValue)]", key: name, model: model, cases: cases, compute: compute)
+            // Every 3x3 layer by each Winograd rule (auto picks F(4x4) only from 16x16 up, larger than the fixture).
+            for algorithm in [ConvAlgorithm.winograd, .winograd4x4] {
+                var c = compute
+                c.convAlgorithm = algorithm
+                try checkCase("\(name) [\(compute.backend.rawValue), \(algorithm.rawValue)]", key: name, model: model,
+                              cases: cases, compute: c)
+            }
         }
     }
 
