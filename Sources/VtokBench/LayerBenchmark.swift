@@ -43,7 +43,7 @@ public enum LayerBenchmark {
             }
             let names = ["direct", "winograd2x2", "winograd4x4"]
             let best = cpu.indices.min { cpu[$0] < cpu[$1] } ?? 0
-            let auto = ConvProbe.autoTile(shape).map { "winograd\($0.m)x\($0.m)" } ?? "direct"
+            let auto = ConvProbe.autoTile(shape, backend: compute.backend).map { "winograd\($0.m)x\($0.m)" } ?? "direct"
             out.append(LayerTiming(layer: shape.description, perLatent: shape.perLatent, gflop: shape.flops / 1e9,
                                    directMilliseconds: wall[0], winograd2x2Milliseconds: wall[1],
                                    winograd4x4Milliseconds: wall[2], directCPUMilliseconds: cpu[0],

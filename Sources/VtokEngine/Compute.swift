@@ -47,30 +47,31 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
     /// F(4x4,3x3) for every 3x3 layer.
     case winograd4x4
 
-    /// The Winograd rule a conv with these weights over an h x width frame runs, or nil for direct convolution.
-    /// The rule depends on the layer's shape only (never on timings), so the choice, and the results, are the
-    /// same on every run.
+    /// The Winograd rule a conv with these weights over an h x width frame runs on `backend`, or nil for direct
+    /// convolution. The rule depends on the layer's shape, the backend and the instruction set oneDNN runs (never
+    /// on timings), so the choice, and the results, are the same on every run on a machine.
     ///
     /// auto: layers with GEMM depth kt*cin >= 64 and cout >= 32 run Winograd, the others direct; F(4x4) on
-    /// frames of at least 16x16 (2 bands of 4x4 tiles: GEMMs of >= 32 rows), F(2x2) on smaller ones. Measured
-    /// per layer shape of the released model at 64x64, 128x128 and 256x256 with `vtok bench --layers`, AVX-512
-    /// and AVX2-only: F(4x4) took 0.55-0.75x F(2x2)'s CPU time on every such shape from 16x16 up, and lost on
-    /// some 8x8 ones (docs/performance.md).
-    func tile(_ w: ConvWeights, h: Int, width: Int) -> WinogradTile? {
+    /// frames of at least 16x16 (2 bands of 4x4 tiles: GEMMs of >= 32 rows), F(2x2) on smaller ones. Where
+    /// oneDNN runs AVX-512 kernels, its direct convolution beats both rules for cout < 64, so Winograd starts at
+    /// cout 64 there. Measured per layer shape of the released and second-generation models at 64x64, 128x128
+    /// and 256x256 with `vtok bench --layers`, AVX-512 and AVX2-only (docs/performance.md).
+    func tile(_ w: ConvWeights, h: Int, width: Int, backend: ComputeBackend) -> WinogradTile? {
         guard w.ks == 3 else { return nil }
         switch self {
         case .direct: return nil
         case .winograd: return .f2x2
         case .winograd4x4: return .f4x4
         case .auto:
-            let depth = w.cin * w.kt
-            guard depth >= Self.minimumK, w.cout >= Self.minimumCout else { return nil }
+            let minimumCout = backend == .onednn && OneDNN.hasAVX512Kernels ? Self.minimumCoutAVX512 : Self.minimumCout
+            guard w.cin * w.kt >= Self.minimumK, w.cout >= minimumCout else { return nil }
             return min(h, width) >= Self.minimumSide4x4 ? .f4x4 : .f2x2
         }
     }
 
     static let minimumK = 64
     static let minimumCout = 32
+    static let minimumCoutAVX512 = 64
     static let minimumSide4x4 = 16
 }
 

@@ -66,9 +66,9 @@ public final class ConvProbe {
     private let output: FloatBuffer
     private let streams: OneDNNStreams?
 
-    /// The rule ConvAlgorithm.auto picks for this shape (nil: direct).
-    public static func autoTile(_ shape: ConvLayerShape) -> WinogradTile? {
-        ConvAlgorithm.auto.tile(Self.weights(shape), h: shape.h, width: shape.w)
+    /// The rule ConvAlgorithm.auto picks for this shape on `backend` (nil: direct).
+    public static func autoTile(_ shape: ConvLayerShape, backend: ComputeBackend) -> WinogradTile? {
+        ConvAlgorithm.auto.tile(Self.weights(shape), h: shape.h, width: shape.w, backend: backend)
     }
 
     public init(_ shape: ConvLayerShape, tile: WinogradTile?, compute: ComputeOptions) throws(EngineError) {

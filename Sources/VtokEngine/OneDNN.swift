@@ -16,6 +16,12 @@ enum OneDNN {
         return "\(v.major).\(v.minor).\(v.patch)"
     }
 
+    /// Whether oneDNN runs AVX-512 kernels in this process (the CPU has them and ONEDNN_MAX_CPU_ISA allows them).
+    static var hasAVX512Kernels: Bool {
+        let isa = dnnl_get_effective_cpu_isa().rawValue, avx512 = dnnl_cpu_isa_avx512_core.rawValue
+        return isa & avx512 == avx512
+    }
+
     static func check(_ status: dnnl_status_t, _ what: @autoclosure () -> String) throws(EngineError) {
         guard status == dnnl_success else { throw .backendFailed("oneDNN could not \(what()): \(name(status))") }
     }

@@ -74,12 +74,20 @@ final class WinogradTests: XCTestCase {
     func testAutoRulePicksByLayerShape() {
         let wide = randomWeights(cin: 256, cout: 256, kt: 2, seed: 1), narrow = randomWeights(cin: 16, cout: 16, kt: 1, seed: 2)
         let mid = randomWeights(cin: 128, cout: 192, kt: 1, seed: 3)
-        XCTAssertEqual(ConvAlgorithm.auto.tile(wide, h: 32, width: 32), .f4x4)
-        XCTAssertEqual(ConvAlgorithm.auto.tile(wide, h: 8, width: 32), .f2x2, "too few rows for 4x4 tiles")
-        XCTAssertEqual(ConvAlgorithm.auto.tile(mid, h: 64, width: 64), .f4x4)
-        XCTAssertEqual(ConvAlgorithm.auto.tile(mid, h: 64, width: 15), .f2x2)
-        XCTAssertNil(ConvAlgorithm.auto.tile(narrow, h: 64, width: 64))
-        XCTAssertNil(ConvAlgorithm.direct.tile(wide, h: 32, width: 32))
-        XCTAssertEqual(ConvAlgorithm.winograd4x4.tile(narrow, h: 4, width: 4), .f4x4)
+        let thin = randomWeights(cin: 32, cout: 32, kt: 2, seed: 4)
+        for backend in ComputeBackend.allCases {
+            XCTAssertEqual(ConvAlgorithm.auto.tile(wide, h: 32, width: 32, backend: backend), .f4x4)
+            XCTAssertEqual(ConvAlgorithm.auto.tile(wide, h: 8, width: 32, backend: backend), .f2x2, "too few rows for 4x4 tiles")
+            XCTAssertEqual(ConvAlgorithm.auto.tile(mid, h: 64, width: 64, backend: backend), .f4x4)
+            XCTAssertEqual(ConvAlgorithm.auto.tile(mid, h: 64, width: 15, backend: backend), .f2x2)
+            XCTAssertNil(ConvAlgorithm.auto.tile(narrow, h: 64, width: 64, backend: backend))
+            XCTAssertNil(ConvAlgorithm.direct.tile(wide, h: 32, width: 32, backend: backend))
+            XCTAssertEqual(ConvAlgorithm.winograd.tile(narrow, h: 64, width: 64, backend: backend), .f2x2)
+            XCTAssertEqual(ConvAlgorithm.winograd4x4.tile(narrow, h: 4, width: 4, backend: backend), .f4x4)
+        }
+        // cout 32: Winograd, except where oneDNN's AVX-512 direct kernels win.
+        XCTAssertEqual(ConvAlgorithm.auto.tile(thin, h: 128, width: 128, backend: .openblas), .f4x4)
+        XCTAssertEqual(ConvAlgorithm.auto.tile(thin, h: 128, width: 128, backend: .onednn),
+                       OneDNN.hasAVX512Kernels ? nil : .f4x4)
     }
 }
