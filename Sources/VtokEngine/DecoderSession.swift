@@ -51,7 +51,7 @@ public final class DecoderSession {
         fsq = FSQ(levels: model.config.fsqLevels, eps: model.config.fsqEps)
         graph = try StreamGraph(model.decoderLayers, h: latentHeight, w: latentWidth, c: model.config.latentChannels,
                                 eps: Float(model.config.normEps), frameSize: (width, height), multiple: sf,
-                                compute: compute)
+                                compute: compute, winogradWeights: model.winogradWeights)
         let y = graph.output
         guard y.h * s == height, y.w * s == width, y.c == 3 * t * s * s else {
             throw .badFrameSize(width: width, height: height, multiple: sf)

@@ -63,7 +63,7 @@ public final class EncoderSession {
         // graph input: one patchified group, (H/s, W/s, 3*t*s*s)
         graph = try StreamGraph(model.encoderLayers, h: height / s, w: width / s, c: 3 * t * s * s,
                                 eps: Float(model.config.normEps), frameSize: (width, height), multiple: sf,
-                                compute: compute)
+                                compute: compute, winogradWeights: model.winogradWeights)
         let z = graph.output
         guard z.h == latentHeight, z.w == latentWidth, z.c == model.config.latentChannels else {
             throw .badFrameSize(width: width, height: height, multiple: sf)

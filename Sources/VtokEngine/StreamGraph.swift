@@ -41,8 +41,9 @@ final class StreamGraph {
 
     /// Builds the chain for an input of (h, w, c), computed as `compute` says. Throws badFrameSize if an s2d does
     /// not divide the size.
+    /// `winogradWeights`: the model's shared transformed kernels.
     init(_ weights: [LayerWeights], h: Int, w: Int, c: Int, eps: Float, frameSize: (Int, Int), multiple: Int,
-         compute: ComputeOptions) throws(EngineError) {
+         compute: ComputeOptions, winogradWeights: WinogradWeights? = nil) throws(EngineError) {
         // First pass: shapes and the scratch size.
         Gemm.useCallerThreadOnly()
         let workers = compute.threads
@@ -79,7 +80,8 @@ final class StreamGraph {
         func conv(_ cw: ConvWeights, _ x: Frame, accumulates: Bool = false) throws(EngineError) -> any CausalConvolution {
             if let tile = algorithm.tile(cw, h: x.h, width: x.w, backend: backend) {
                 kernels.insert("winograd\(tile.m)x\(tile.m)+\(backend == .onednn ? "dnnl" : "openblas")_sgemm")
-                return WinogradConv(cw, h: x.h, width: x.w, tile: tile, library: backend.gemmLibrary, workers: workers)
+                return WinogradConv(cw, h: x.h, width: x.w, tile: tile, library: backend.gemmLibrary, workers: workers,
+                                    shared: winogradWeights)
             }
             guard let streams else {
                 kernels.insert("im2col+sgemm")

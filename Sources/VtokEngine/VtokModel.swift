@@ -23,6 +23,8 @@ public final class VtokModel: @unchecked Sendable {   // immutable after init
     let decoderTimeSteps: Int
     let encoderLayers: [LayerWeights]    // encoder ops after patchify
     let decoderLayers: [LayerWeights]    // decoder ops before unpatchify
+    /// The Winograd kernels of both networks' 3x3 layers, made on first use and shared by the sessions.
+    let winogradWeights = WinogradWeights()
 
     /// The model's name from its config (e.g. "vtok-4x8x8").
     public var name: String { config.name }

@@ -40,7 +40,9 @@ final class WinogradConv: CausalConvolution {
         return max(1, (rows + bands - 1) / bands)
     }
 
-    init(_ w: ConvWeights, h: Int, width: Int, tile: WinogradTile = .f2x2, library: GemmLibrary, workers: Int) {
+    /// `shared`: where the model keeps its transformed kernels (nil: transform them for this conv alone).
+    init(_ w: ConvWeights, h: Int, width: Int, tile: WinogradTile = .f2x2, library: GemmLibrary, workers: Int,
+         shared: WinogradWeights? = nil) {
         precondition(w.ks == 3, "Winograd F(m x m,3x3) needs a 3x3 kernel")
         self.w = w
         self.h = h
@@ -53,7 +55,7 @@ final class WinogradConv: CausalConvolution {
         tileCols = (width + tile.m - 1) / tile.m
         tileRowsPerBand = Self.tileRows(w, h: h, width: width, tile: tile)
         let p = tileRowsPerBand * tileCols, points = tile.alpha * tile.alpha
-        u = Self.transformWeights(w, tile: tile)
+        u = shared?.transformed(w, tile: tile) ?? Self.transformWeights(w, tile: tile)
         v = (0..<max(1, workers)).map { _ in FloatBuffer(count: points * p * w.kt * w.cin) }
         m = (0..<max(1, workers)).map { _ in FloatBuffer(count: points * p * w.cout) }
         zeros = FloatBuffer(count: w.cin)

@@ -3,6 +3,7 @@
 // several steps so the ring buffer is used; the whole models under each rule against the PyTorch fixtures (parity)
 // and across thread counts; and the auto rule's choices.
 
+import Dispatch
 import XCTest
 @testable import VtokEngine
 
@@ -89,5 +90,27 @@ final class WinogradTests: XCTestCase {
         XCTAssertEqual(ConvAlgorithm.auto.tile(thin, h: 128, width: 128, backend: .openblas), .f4x4)
         XCTAssertEqual(ConvAlgorithm.auto.tile(thin, h: 128, width: 128, backend: .onednn),
                        OneDNN.hasAVX512Kernels ? nil : .f4x4)
+    }
+
+    /// Sessions of one model share its transformed kernels (made once per layer and rule, also when sessions
+    /// are created on several threads at once) and compute exactly what a session of a fresh model computes.
+    func testSessionsShareTheTransformedKernels() throws {
+        let model = try Fixtures.tinyModel(), fresh = try Fixtures.tinyModel()
+        let compute = ComputeOptions(threads: 2, convAlgorithm: .winograd4x4)
+        let (h, w) = (32, 48)
+        let threes = model.convShapes(width: w, height: h).map(\.perLatent).reduce(0, +)   // 3x3 layers (no d2t)
+        XCTAssertEqual(model.winogradWeights.count, 0)
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            _ = try? EncoderSession(model: model, width: w, height: h, compute: compute)
+            _ = try? DecoderSession(model: model, width: w, height: h, compute: compute)
+        }
+        let made = model.winogradWeights.count
+        XCTAssertEqual(made, threes, "one kernel per 3x3 layer, not per session")
+        _ = try DecoderSession(model: model, width: w, height: h, compute: ComputeOptions(threads: 1, convAlgorithm: .winograd))
+        XCTAssertGreaterThan(model.winogradWeights.count, made, "F(2x2) kernels are kept beside the F(4x4) ones")
+        let tokens = (0..<(3 * (h / 8) * (w / 8))).map { UInt16(($0 * 7919) % 64000) }
+        let a = try DecoderSession(model: model, width: w, height: h, compute: compute).push(tokens: tokens)
+        let b = try DecoderSession(model: fresh, width: w, height: h, compute: compute).push(tokens: tokens)
+        XCTAssertEqual(a, b)
     }
 }
