@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The figures of docs/performance.md ("Winograd and AVX2-only CPUs"); run on an otherwise quiet machine.
+# The figures of docs/performance.md (its first section); run on an otherwise quiet machine.
 # D2=PATH: a second-generation decoder weights file to measure too (default: skip those rows).
 # RUNS=N: repeat the benchmark, whole-process and latency rows N times (for medians); memory and start-up once.
 set -u
@@ -11,6 +11,13 @@ A2="env ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell"
 RUNS=${RUNS:-1}
 echo "== $(date -u +%FT%TZ) $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 ffmpeg -v error -y -f lavfi -i testsrc2=size=256x256:rate=30 -frames:v 1001 -c:v ffv1 /tmp/k1.nut
+echo "== per-layer algorithm timings (native, then AVX2-only)"
+$V bench --layers --seconds 4 > $O/layers-native.txt 2>&1; cat $O/layers-native.txt
+$A2 $V bench --layers --seconds 4 > $O/layers-avx2.txt 2>&1; cat $O/layers-avx2.txt
+if [ -n "$D2" ]; then
+  $V bench --layers --seconds 4 --model "$D2" > $O/layers-d2-native.txt 2>&1; cat $O/layers-d2-native.txt
+  $A2 $V bench --layers --seconds 4 --model "$D2" > $O/layers-d2-avx2.txt 2>&1; cat $O/layers-d2-avx2.txt
+fi
 for run in $(seq 1 "$RUNS"); do
 echo "==== run $run of $RUNS"
 echo "== bench auto (native + avx2), reference" ; $V bench --seconds 6 --reference --isa both > $O/bench-auto-$run.txt 2>&1; cat $O/bench-auto-$run.txt
