@@ -47,6 +47,10 @@ extension Server {
             lock.lock()
             sourceOutcome = outcome
             lock.unlock()
+            if let damage = outcome.damage {
+                // As a session says it: the stream went on, but the source was not whole.
+                logger.warning("live source input damaged: \(damage)")
+            }
             logger.notice("live source ended", metadata: ["reason": "\(outcome.reason)", "message": "\(outcome.message)"])
             sourceDone.signal()
             shutdown.trigger()

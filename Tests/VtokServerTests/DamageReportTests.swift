@@ -61,4 +61,23 @@ final class DamageReportTests: XCTestCase {
         daemon.stop()                                    // after the session has logged its end
         XCTAssertFalse((lines.get() ?? []).contains { $0.contains("input damaged") }, "\(lines.get() ?? [])")
     }
+
+    /// The live source (`vtok serve --source`) reports damage too, once, when it ends.
+    func testLiveSourceLogsDamage() throws {
+        let path = temporaryDirectory() + "/live-damaged.mkv"
+        try Data(try damagedClip()).write(to: URL(fileURLWithPath: path))
+        let lines = Box<[String]>()
+        lines.set([])
+        let sink = JournalLogHandler.Sink { line in lines.set((lines.get() ?? []) + [line]) }
+        let daemon = try InProcessDaemon(configure: { $0.liveSource = path },
+                                         factory: PipelineSourceFactory(options: try options()), log: sink)
+        defer { daemon.stop() }
+        let deadline = Date().addingTimeInterval(20)
+        // Logged when the source ends (the test's log level keeps warnings only).
+        while Date() < deadline, !(lines.get() ?? []).contains(where: { $0.contains("live source input damaged") }) { usleep(20_000) }
+        usleep(200_000)
+        let said = (lines.get() ?? []).filter { $0.contains("live source input damaged") }
+        XCTAssertEqual(said.count, 1, "\(lines.get() ?? [])")
+        XCTAssertTrue(said.first?.contains("FFmpeg: ") ?? false, "\(said)")
+    }
 }
