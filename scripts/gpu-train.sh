@@ -34,7 +34,7 @@ $PY gpu_pack.py unpack --src ../.gpu/pack --out "$WORK/pack/train" | tee -a "$OU
 $PY train.py --pack "$WORK/pack/train" --run "$WORK/run" --arch v2 --decoder-only --init "../$INIT" \
     --crop "$CROP" --batch "$BATCH" --frames 17 --lr 5e-4 --warmup 100 --minutes "$MINUTES" \
     --decay-minutes "$($PY -c "print(round(0.4 * $MINUTES, 2))")" --ckpt-every 500 --continuous-frac 0.1 \
-    --device "$DEVICE" 2>&1 | tee -a "$OUT/train.out"
+    --device "$DEVICE" --prefetch 4 2>&1 | tee -a "$OUT/train.out"
 $PY export.py --ckpt "$WORK/run/last.pt" --out "$WORK/d2.safetensors" --encoder-from ../models/vtok-4x8x8.safetensors \
     | tee -a "$OUT/train.out"
 cd ..

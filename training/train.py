@@ -51,7 +51,35 @@ def parse():
     p.add_argument("--freeze-trunk", type=int, default=0,
                    help="with --decoder-only: the first N decoder ops run under no_grad and are not optimised")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--prefetch", type=int, default=0,
+                   help="draw this many batches ahead on a thread (a GPU waits for the CPU's sampling otherwise); "
+                        "0: draw each batch in the loop, as earlier runs did")
     return p.parse_args()
+
+
+class Prefetcher:
+    """Runs draw() on one thread, up to `depth` results ahead; only that thread touches the sampler's RNG, so the
+    batches are the same sequence as without it (the checkpoint's RNG state is then up to `depth` batches ahead)."""
+
+    def __init__(self, draw, depth: int):
+        import queue
+        import threading
+        self.q = queue.Queue(maxsize=depth)
+        threading.Thread(target=self._run, args=(draw,), daemon=True).start()
+
+    def _run(self, draw):
+        while True:
+            try:
+                self.q.put(("ok", draw()))
+            except BaseException as e:             # surfaced in the training loop, not lost on the thread
+                self.q.put(("error", e))
+                return
+
+    def next(self):
+        kind, value = self.q.get()
+        if kind == "error":
+            raise value
+        return value
 
 
 def lr_at(step, a, elapsed=0.0):
@@ -160,14 +188,16 @@ def main():
     t_end = time.time() + a.minutes * 60
     t0 = time.time()
     amp = dict(device_type=dev.type, dtype=torch.bfloat16)
-    while step < a.max_steps and time.time() < t_end:
+    def draw():
+        """One batch and its choices, all from the sampler's RNG, in the order earlier runs drew them."""
         images = sampler.rng.random() < a.image_frac
-        if images:
-            u8 = sampler.sample(a.batch * 4, 1, a.crop)
-        else:
-            u8 = sampler.sample(a.batch, a.frames, a.crop)
-        x = to_model_input(u8).to(dev).contiguous(memory_format=torch.channels_last_3d)
-        continuous = bool(sampler.rng.random() < a.continuous_frac)
+        u8 = sampler.sample(a.batch * 4, 1, a.crop) if images else sampler.sample(a.batch, a.frames, a.crop)
+        return images, u8, bool(sampler.rng.random() < a.continuous_frac)
+
+    batches = Prefetcher(draw, a.prefetch) if a.prefetch > 0 else None
+    while step < a.max_steps and time.time() < t_end:
+        images, u8, continuous = batches.next() if batches else draw()
+        x = to_model_input(u8).to(dev, non_blocking=True).contiguous(memory_format=torch.channels_last_3d)
         for g in opt.param_groups:
             g["lr"] = lr_at(step, a, time.time() - t0)
         with torch.autocast(**amp):
