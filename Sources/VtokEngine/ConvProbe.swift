@@ -80,9 +80,10 @@ public final class ConvProbe {
         output = FloatBuffer(count: shape.h * shape.w * shape.cout)
         if let tile {
             streams = nil
-            conv = WinogradConv(cw, h: shape.h, width: shape.w, tile: tile, library: compute.backend.gemmLibrary,
-                                workers: workers)
-            kernel = "winograd\(tile.m)x\(tile.m)+\(compute.backend == .onednn ? "dnnl" : "openblas")_sgemm"
+            let c = WinogradConv(cw, h: shape.h, width: shape.w, tile: tile, library: compute.backend.gemmLibrary,
+                                 workers: workers)
+            conv = c
+            kernel = c.implementation
         } else if compute.backend == .onednn {
             let streams = try OneDNNStreams(count: workers)
             self.streams = streams

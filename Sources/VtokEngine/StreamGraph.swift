@@ -79,9 +79,10 @@ final class StreamGraph {
         let algorithm = compute.convAlgorithm
         func conv(_ cw: ConvWeights, _ x: Frame, accumulates: Bool = false) throws(EngineError) -> any CausalConvolution {
             if let tile = algorithm.tile(cw, h: x.h, width: x.w, backend: backend) {
-                kernels.insert("winograd\(tile.m)x\(tile.m)+\(backend == .onednn ? "dnnl" : "openblas")_sgemm")
-                return WinogradConv(cw, h: x.h, width: x.w, tile: tile, library: backend.gemmLibrary, workers: workers,
-                                    shared: winogradWeights)
+                let c = WinogradConv(cw, h: x.h, width: x.w, tile: tile, library: backend.gemmLibrary, workers: workers,
+                                     shared: winogradWeights)
+                kernels.insert(c.implementation)
+                return c
             }
             guard let streams else {
                 kernels.insert("im2col+sgemm")

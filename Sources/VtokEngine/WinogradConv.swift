@@ -65,6 +65,11 @@ final class WinogradConv: CausalConvolution {
 
     deinit { sources.deallocate() }
 
+    /// The kernel's name in a session's `kernels`, e.g. "winograd4x4+dnnl_sgemm".
+    var implementation: String {
+        "winograd\(tile.m)x\(tile.m)+\(library == .onednn ? "dnnl" : "openblas")_sgemm"
+    }
+
     func reset() { history.reset() }
 
     /// U[xi][k][co] = (G g G^T)[xi] for g = weight[dt, :, :, ci, co], k = dt*cin + ci, xi = i*alpha + j;
