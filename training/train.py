@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from vtok_model import ModelConfig, Tokenizer
+from vtok_model.allocator import keep_freed_memory
 from vtok_model.config import decoder_v2
 from vtok_model.data import ClipSampler, to_model_input
 from vtok_model.losses import psnr, recon_loss
@@ -51,6 +52,11 @@ def parse():
     p.add_argument("--freeze-trunk", type=int, default=0,
                    help="with --decoder-only: the first N decoder ops run under no_grad and are not optimised")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--allocator", choices=["keep", "system"], default="keep",
+                   help="keep: freed memory stays in the process between steps (vtok_model/allocator.py); "
+                        "system: the allocator's defaults, as runs before session 6 had")
+    p.add_argument("--compile", action="store_true",
+                   help="torch.compile the decoder (fused elementwise kernels; the first steps compile)")
     p.add_argument("--prefetch", type=int, default=0,
                    help="draw this many batches ahead on a thread (a GPU waits for the CPU's sampling otherwise); "
                         "0: draw each batch in the loop, as earlier runs did")
@@ -110,6 +116,16 @@ def decoder_step(model, x, continuous, frozen_ops):
     return model.decoder(h, frozen_ops), target
 
 
+def compile_decoder(decoder):
+    """torch.compile in place (the state_dict keeps its names, so checkpoints load either way). Each op compiles
+    once per shape and dtype it meets (clips, image batches, both crops), hence the raised recompile limit.
+    Inductor fuses each norm -> silu -> conv chain's elementwise work, forward and backward: 2.1 s against
+    3.0 s a step on 2 cores (docs/model.md); the first steps of a run compile (minutes, cached on disk)."""
+    import torch._dynamo as dynamo
+    dynamo.config.recompile_limit = max(dynamo.config.recompile_limit, 256)
+    decoder.compile()
+
+
 def save_ckpt(path, model, ema, opt, step, sampler, args):
     tmp = path + ".tmp"
     torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(), "step": step,
@@ -143,6 +159,8 @@ def plot(run):
 
 def main():
     a = parse()
+    if a.allocator == "keep":
+        print(f"allocator: {keep_freed_memory()}", flush=True)
     if a.threads:
         torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -167,6 +185,8 @@ def main():
                     p_.requires_grad_(False)
     model = model.to(memory_format=torch.channels_last_3d)
     ema = copy.deepcopy(model).eval()
+    if a.compile:
+        compile_decoder(model.decoder)
     for p_ in ema.parameters():
         p_.requires_grad_(False)
     trainable = [p_ for p_ in model.parameters() if p_.requires_grad]
@@ -186,7 +206,7 @@ def main():
     if os.path.getsize(os.path.join(a.run, "log.csv")) == 0:
         log.writerow(["step", "time", "lr", "loss", "l1", "ssim", "psnr", "continuous", "images"])
     t_end = time.time() + a.minutes * 60
-    t0 = time.time()
+    t0, step0 = time.time(), step
     amp = dict(device_type=dev.type, dtype=torch.bfloat16)
     def draw():
         """One batch and its choices, all from the sampler's RNG, in the order earlier runs drew them."""
@@ -220,7 +240,7 @@ def main():
                       int(continuous), int(images)])
         if step % 20 == 0:
             logf.flush()
-            print(f"step {step} loss {loss.item():.4f} l1 {parts['l1']:.4f} {(time.time()-t0)/max(1,step):.2f}s/step",
+            print(f"step {step} loss {loss.item():.4f} l1 {parts['l1']:.4f} {(time.time()-t0)/max(1,step-step0):.2f}s/step",
                   flush=True)
         if step % a.ckpt_every == 0:
             save_ckpt(ck, model, ema, opt, step, sampler, a)
