@@ -120,7 +120,7 @@ def compile_decoder(decoder):
     """torch.compile in place (the state_dict keeps its names, so checkpoints load either way). Each op compiles
     once per shape and dtype it meets (clips, image batches, both crops), hence the raised recompile limit.
     Inductor fuses each norm -> silu -> conv chain's elementwise work, forward and backward: 2.1 s against
-    3.0 s a step on 2 cores (docs/model.md); the first steps of a run compile (minutes, cached on disk)."""
+    3.0 s a step on 2 cores (training/README.md); the first steps of a run compile (minutes, cached on disk)."""
     import torch._dynamo as dynamo
     dynamo.config.recompile_limit = max(dynamo.config.recompile_limit, 256)
     decoder.compile()

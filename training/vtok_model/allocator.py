@@ -3,8 +3,8 @@
 A training step allocates and frees the same few hundred MB of activations every time. glibc's malloc returns
 blocks above its mmap threshold to the kernel on free (munmap) and takes them back zero-filled on the next step
 (page faults), which cost about a third of a decoder-only step on 2 CPU cores (py-spy, session 6). Two remedies,
-measured in docs/model.md: run under jemalloc with decay off (LD_PRELOAD, the faster one), or, without it, raise
-glibc's thresholds with mallopt so freed blocks stay in the heap. Memory held is the peak of one step, which the
+measured in training/README.md ("Step speed on CPU"), about equally fast: run under jemalloc with decay off
+(LD_PRELOAD), or raise glibc's thresholds with mallopt so freed blocks stay in the heap. Memory held is the peak of one step, which the
 process needed anyway.
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ import ctypes.util
 import os
 
 M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD = -1, -2, -3
+INT_MAX = 2 ** 31 - 1                  # mallopt takes a C int
 MMAP_THRESHOLD_MAX = 32 << 20          # glibc's ceiling for M_MMAP_THRESHOLD on 64-bit (larger values are refused)
 
 
@@ -27,6 +28,7 @@ def keep_freed_memory() -> str:
     libc = ctypes.CDLL(name)
     if not hasattr(libc, "mallopt"):
         return "system allocator (no mallopt)"
+    libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]      # out-of-range values raise instead of wrapping
     ok = (libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_MAX) == 1
-          and libc.mallopt(M_TRIM_THRESHOLD, 1 << 62) == 1 and libc.mallopt(M_TOP_PAD, 1 << 30) == 1)
+          and libc.mallopt(M_TRIM_THRESHOLD, INT_MAX) == 1 and libc.mallopt(M_TOP_PAD, 1 << 30) == 1)
     return "glibc malloc, freed memory kept (mallopt)" if ok else "glibc malloc (mallopt refused)"
