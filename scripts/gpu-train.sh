@@ -5,8 +5,9 @@
 #
 #   run(command="bash scripts/gpu-train.sh 7.5", carry=[".gpu"], timeout_s=590)
 #
-# It unpacks the pack, trains decoder-only at 256x256 crops for MINUTES (default 7.5) from .gpu/init.safetensors
-# if present (an earlier export of this decoder) or else from the released model, exports the EMA weights with
+# It unpacks the pack, trains decoder-only at 256x256 crops for MINUTES (default 7.5), continuing
+# (--resume-weights) from .gpu/init.safetensors if present (an export of this decoder not yet committed), else from
+# the committed training/checkpoints/d2-latest.safetensors, else starting from the released model; exports the EMA weights with
 # the released encoder copied bit for bit, and leaves in $OUT what comes back: the export in 15 MiB parts
 # (d2.safetensors.part-aa, -ab: `cat d2.safetensors.part-* > d2.safetensors` here), log.csv, train.out, loss.png.
 # Evaluate the export here, on the held-out clips (training/eval.py), before anything else.
@@ -27,11 +28,12 @@ mkdir -p "$OUT" "$WORK"
 rm -rf "$WORK/run"
 { nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null || true; } | tee "$OUT/train.out"
 $PY -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())" | tee -a "$OUT/train.out"
-INIT=models/vtok-4x8x8.safetensors
-[ -f .gpu/init.safetensors ] && INIT=.gpu/init.safetensors
+START=(--init ../models/vtok-4x8x8.safetensors)
+[ -f training/checkpoints/d2-latest.safetensors ] && START=(--resume-weights checkpoints/d2-latest.safetensors)
+[ -f .gpu/init.safetensors ] && START=(--resume-weights ../.gpu/init.safetensors)
 cd training
 $PY gpu_pack.py unpack --src ../.gpu/pack --out "$WORK/pack/train" | tee -a "$OUT/train.out"
-$PY train.py --pack "$WORK/pack/train" --run "$WORK/run" --arch v2 --decoder-only --init "../$INIT" \
+$PY train.py --pack "$WORK/pack/train" --run "$WORK/run" --arch v2 --decoder-only "${START[@]}" \
     --crop "$CROP" --batch "$BATCH" --frames 17 --lr 5e-4 --warmup 100 --minutes "$MINUTES" \
     --decay-minutes "$($PY -c "print(round(0.4 * $MINUTES, 2))")" --ckpt-every 500 --continuous-frac 0.1 \
     --device "$DEVICE" --prefetch 4 2>&1 | tee -a "$OUT/train.out"

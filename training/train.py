@@ -1,8 +1,10 @@
 """Train the vtok tokeniser on the packed clips (python -m data pack first; see training/README.md).
 
   python train.py --pack ../data/train --run ../runs/main --minutes 120
-Resumes from RUN/last.pt when it exists. Writes RUN/log.csv, RUN/loss.png, RUN/last.pt (model, EMA, optimiser,
-step, RNG) every --ckpt-every steps and at the end; export.py turns the EMA weights into the release file.
+Resumes from RUN/last.pt when it exists; where it is gone, --resume-weights FILE continues from the weights an
+earlier run kept in the repository (export.py's file, training/checkpoints/). Writes RUN/log.csv, RUN/loss.png,
+RUN/last.pt (model, EMA, optimiser, step, RNG) every --ckpt-every steps and at the end; export.py turns the EMA
+weights into the release file.
 """
 from __future__ import annotations
 
@@ -46,6 +48,10 @@ def parse():
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--init", default="", help="start from a released .safetensors (weights only; with --arch v2,\n"
                    "every tensor whose name and shape match: the encoder, FSQ and the decoder's trunk)")
+    p.add_argument("--resume-weights", default="",
+                   help="where RUN/last.pt is gone: continue from an earlier run's exported weights (every tensor must "
+                        "match; the step count continues from the file's training_steps; a fresh optimiser, so "
+                        "--warmup counts from here)")
     p.add_argument("--arch", choices=["v1", "v2"], default="v1", help="v2: the second-generation decoder")
     p.add_argument("--decoder-only", action="store_true",
                    help="freeze the encoder (no_grad, not optimised): the tokens stay those of --init")
@@ -88,9 +94,9 @@ class Prefetcher:
         return value
 
 
-def lr_at(step, a, elapsed=0.0):
-    if step < a.warmup:
-        return a.lr * (step + 1) / a.warmup
+def lr_at(step, a, elapsed=0.0, warm_from=0):
+    if step - warm_from < a.warmup:
+        return a.lr * (step - warm_from + 1) / a.warmup
     if a.decay_minutes:
         start = (a.minutes - a.decay_minutes) * 60
         if elapsed > start:
@@ -124,6 +130,26 @@ def compile_decoder(decoder):
     import torch._dynamo as dynamo
     dynamo.config.recompile_limit = max(dynamo.config.recompile_limit, 256)
     decoder.compile()
+
+
+def resume_weights(model, ema, path) -> int:
+    """Loads an export of an earlier run of the same architecture into model and EMA; returns its training step.
+    Every tensor must be there with its shape: a file of another architecture is refused, not half taken."""
+    from safetensors import SafetensorError
+    from vtok_model.weights import load_release
+    try:
+        src, meta = load_release(path)
+    except (OSError, ValueError, KeyError, SafetensorError) as e:
+        raise SystemExit(f"--resume-weights {path}: {e}")
+    if src.cfg.to_json() != model.cfg.to_json():
+        raise SystemExit(f"--resume-weights {path}: its config ({src.cfg.name}, version {src.cfg.version}) is not "
+                         f"this run's ({model.cfg.name}, version {model.cfg.version}); use --init for a released file")
+    if "training_steps" not in meta or not meta["training_steps"].isdigit():
+        raise SystemExit(f"--resume-weights {path}: no training_steps in its metadata (not written by export.py)")
+    sd = src.state_dict()
+    model.load_state_dict(sd)
+    ema.load_state_dict(sd)
+    return int(meta["training_steps"])
 
 
 def save_ckpt(path, model, ema, opt, step, sampler, args):
@@ -168,6 +194,9 @@ def main():
     dev = torch.device(a.device)
     cfg = ModelConfig() if a.arch == "v1" else ModelConfig(name="vtok-4x8x8-d2", version=2, decoder=decoder_v2())
     model = Tokenizer(cfg).to(dev)
+    if a.init and a.resume_weights:
+        raise SystemExit("--init and --resume-weights: give one (--init takes the matching tensors of a released "
+                         "file, --resume-weights continues an earlier run from its kept weights)")
     if a.init:
         from vtok_model.weights import load_release
         src = load_release(a.init)[0].state_dict()
@@ -193,9 +222,14 @@ def main():
     print(f"training {sum(p_.numel() for p_ in trainable) / 1e6:.2f} M of "
           f"{sum(p_.numel() for p_ in model.parameters()) / 1e6:.2f} M parameters", flush=True)
     opt = torch.optim.AdamW(trainable, lr=a.lr, betas=(0.9, 0.99), weight_decay=1e-4)
-    sampler = ClipSampler(a.pack, seed=a.seed)
-    step = 0
+    step, warm_from = 0, 0
     ck = os.path.join(a.run, "last.pt")
+    if a.resume_weights and not os.path.exists(ck):
+        step = resume_weights(model, ema, a.resume_weights)
+        warm_from = step
+        print(f"resumed from the weights in {a.resume_weights} at step {step} (fresh optimiser)", flush=True)
+    # A run continued from kept weights draws other batches than the run that made them did from step 0.
+    sampler = ClipSampler(a.pack, seed=a.seed + warm_from)
     if os.path.exists(ck):
         st = torch.load(ck, map_location=dev, weights_only=False)
         model.load_state_dict(st["model"]); ema.load_state_dict(st["ema"]); opt.load_state_dict(st["opt"])
@@ -219,7 +253,7 @@ def main():
         images, u8, continuous = batches.next() if batches else draw()
         x = to_model_input(u8).to(dev, non_blocking=True).contiguous(memory_format=torch.channels_last_3d)
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, a, time.time() - t0)
+            g["lr"] = lr_at(step, a, time.time() - t0, warm_from)
         with torch.autocast(**amp):
             if a.decoder_only:
                 y, target = decoder_step(model, x, continuous, a.freeze_trunk)

@@ -9,6 +9,7 @@ enum CLI {
     /// Random weights in the release format (training/fixtures.py): any frame size that is a multiple of 8.
     static let tinyModel = TestPaths.tinyModel
     static let releasedModel = TestPaths.releasedModel
+    static let keptDecoderV2 = TestPaths.keptDecoderV2
     static let ffmpeg = TestClips.ffmpeg
     static let ffprobe = TestClips.ffprobe
 

@@ -29,4 +29,19 @@ final class DecoderCompatibilityTests: CLITestCase {
         let r = try vtok(["decode", sample, "--model", tinyD2, "-o", path("s2.mkv")])
         assertReported(r, status: 1, mentions: "model")
     }
+
+    /// The real second-generation decoder (the kept training run, config version 2 with `d2t`) reads the shipped
+    /// version-1.0 stream, written long before it, frame for frame, and what it makes looks like the clip.
+    func testTheKeptSecondGenerationDecoderReadsTheShippedSample() throws {
+        let sample = CLI.root.appendingPathComponent("samples/sample.vtok").path
+        let d = try vtok(["decode", sample, "--model", CLI.keptDecoderV2, "-o", path("d2.mkv")])
+        assertSuccess(d)
+        let r = try vtok(["compare", CLI.root.appendingPathComponent("samples/sample.mp4").path, path("d2.mkv"), "--json"])
+        assertSuccess(r)
+        let o = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout)) as? [String: Any], r.stdoutText)
+        XCTAssertEqual((o["per_frame"] as? [Any])?.count, 97)
+        let mean = try XCTUnwrap(o["mean"] as? [String: Any])
+        XCTAssertGreaterThan(mean["psnr_db"] as? Double ?? 0, 28, "random weights give about 10 dB")
+        XCTAssertGreaterThan(mean["ssim"] as? Double ?? 0, 0.8)
+    }
 }

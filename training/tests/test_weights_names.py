@@ -18,12 +18,14 @@ from vtok_model.weights import FORMAT, encoder_identity, engine_names, load_rele
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(ROOT, "Tests/VtokEngineTests/Fixtures")
 RELEASE = os.path.join(ROOT, "models/vtok-4x8x8.safetensors")
+KEPT = os.path.join(ROOT, "training/checkpoints")        # a training run kept between sessions (training/README.md)
 
 
 def weights_files() -> list[str]:
     """Every committed release-format file (the *-cases files are test vectors, not weights)."""
     out = []
-    for path in [RELEASE] + sorted(glob.glob(os.path.join(FIXTURES, "*.safetensors"))):
+    kept = sorted(glob.glob(os.path.join(KEPT, "*.safetensors")))
+    for path in [RELEASE] + sorted(glob.glob(os.path.join(FIXTURES, "*.safetensors"))) + kept:
         with safe_open(path, "pt") as f:
             if (f.metadata() or {}).get("format") == FORMAT:
                 out.append(path)
@@ -40,7 +42,8 @@ def test_the_committed_weights_files_are_all_found():
     names = sorted(os.path.relpath(p, ROOT) for p in weights_files())
     assert names == ["Tests/VtokEngineTests/Fixtures/tiny-model-d2.safetensors",
                      "Tests/VtokEngineTests/Fixtures/tiny-model.safetensors",
-                     "models/vtok-4x8x8.safetensors"]
+                     "models/vtok-4x8x8.safetensors",
+                     "training/checkpoints/d2-latest.safetensors"]
 
 
 @pytest.mark.parametrize("path", weights_files(), ids=os.path.basename)
@@ -85,3 +88,17 @@ def test_encoder_identity_in_table_order_matches_the_files():
     assert encoder_identity(v1_cfg, v1_tensors) == declared
     encoder = [eng for eng, tn, _ in name_table(cfg) if tn.startswith("encoder.")]
     assert engine_names(cfg, sides=("encoder",)) == encoder and encoder == engine_names(cfg)[:len(encoder)]
+
+
+def test_the_kept_run_reads_every_stream_of_the_released_encoder():
+    """training/checkpoints/d2-latest.safetensors was trained with the released encoder frozen: its encoder tensors
+    are the released file's bit for bit, it declares that identity, and it says how far its run has come."""
+    path = os.path.join(KEPT, "d2-latest.safetensors")
+    cfg, tensors = read(path)
+    rcfg, rtensors = read(RELEASE)
+    encoder = engine_names(rcfg, sides=("encoder",))
+    assert encoder and all(torch.equal(tensors[k], rtensors[k]) for k in encoder)
+    with safe_open(path, "pt") as f:
+        meta = f.metadata()
+    assert meta["vtok_encoder_sha256"] == encoder_identity(cfg, tensors) == encoder_identity(rcfg, rtensors)
+    assert cfg.version == 2 and int(meta["training_steps"]) > 0 and meta["weights"] == "ema"
