@@ -6,9 +6,9 @@
 #   run(command="bash scripts/gpu-train.sh 7.5", carry=[".gpu"], timeout_s=590)
 #
 # It unpacks the pack, trains decoder-only at 256x256 crops for MINUTES (default 7.5), continuing
-# (--resume-weights) from .gpu/init.safetensors if present (an export of this decoder not yet committed), else from
-# the committed training/checkpoints/d2-latest.safetensors, else starting from the released model; exports the EMA weights with
-# the released encoder copied bit for bit, and leaves in $OUT what comes back: the export in 15 MiB parts
+# (--resume-weights) from .gpu/init.safetensors if present (an export of this decoder not yet committed), else
+# from the committed training/checkpoints/d2-latest.safetensors, else starting from the released model; exports
+# the EMA weights with the released encoder copied bit for bit, and leaves in $OUT what comes back: the export in 15 MiB parts
 # (d2.safetensors.part-aa, -ab: `cat d2.safetensors.part-* > d2.safetensors` here), log.csv, train.out, loss.png.
 # Evaluate the export here, on the held-out clips (training/eval.py), before anything else.
 #
