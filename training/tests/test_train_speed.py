@@ -74,3 +74,14 @@ def test_compiled_decoder_matches_eager_forward_and_backward():
     assert (outs[0] - outs[1]).abs().max() < 0.05                   # bf16 autocast both ways
     cos = torch.nn.functional.cosine_similarity(grads[0], grads[1], dim=0)
     assert cos > 0.99
+
+
+def test_precision_auto_uses_bf16_only_where_it_is_native():
+    from train import autocast_dtype
+    assert autocast_dtype("auto", "cuda", cpu_has_bf16=False) is torch.bfloat16
+    assert autocast_dtype("auto", "cpu", cpu_has_bf16=True) is torch.bfloat16
+    assert autocast_dtype("auto", "cpu", cpu_has_bf16=False) is None        # AVX2-only: emulated bf16 is ~37x slower
+    assert autocast_dtype("fp32", "cuda", cpu_has_bf16=True) is None
+    assert autocast_dtype("bf16", "cpu", cpu_has_bf16=False) is torch.bfloat16
+    native = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    assert autocast_dtype("auto", "cpu") is (torch.bfloat16 if native else None)
