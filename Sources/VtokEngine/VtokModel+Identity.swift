@@ -31,14 +31,20 @@ extension VtokModel {
             default: break
             }
         }
-        var bytes = Array(text.utf8)
+        var hasher = SHA256.Hasher()
+        hasher.update(Array(text.utf8))
         for name in names {
-            bytes += Array("\(name)\n".utf8)
-            let values = try file.floats(name)
-            bytes.reserveCapacity(bytes.count + 4 * values.count)
-            for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
+            hasher.update(Array("\(name)\n".utf8))
+            guard let e = file.entries[name] else { throw .missingTensor(name) }
+            if e.dtype == "F32" {
+                // Stored little-endian f32: the file's bytes are the identity's bytes, hashed in place.
+                file.bytes.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[e.begin..<e.end])) }
+            } else {
+                let le = try file.floats(name).map { $0.bitPattern.littleEndian }   // (count,) widened
+                le.withUnsafeBytes { hasher.update($0) }
+            }
         }
-        return SHA256.hash(bytes)
+        return hasher.finalize()
     }
 
     private static func f32Hex(_ v: Float) -> String {

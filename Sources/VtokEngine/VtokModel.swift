@@ -6,8 +6,9 @@ import VtokChecksum
 
 public final class VtokModel: @unchecked Sendable {   // immutable after init
     public let config: ModelConfig
-    /// SHA-256 of the weights file's bytes.
-    public let sha256: [UInt8]
+    /// SHA-256 of the weights file's bytes (computed in the background at load; the first read waits for it).
+    public var sha256: [UInt8] { fileHash.value }
+    private let fileHash: BackgroundValue<[UInt8]>
     /// The weights file's metadata (format, vtok_config, weights_layout, release info).
     public let metadata: [String: String]
     /// The encoder identity (VtokModel+Identity.swift): the same for every file whose encoder makes the same tokens.
@@ -34,11 +35,37 @@ public final class VtokModel: @unchecked Sendable {   // immutable after init
     public var encoderSHA256Hex: String { SHA256.hex(encoderSHA256) }
 
     public convenience init(path: String) throws(WeightsError) {
-        guard let data = FileManager.default.contents(atPath: path) else { throw .cannotRead(path: path) }
-        try self.init(bytes: [UInt8](data))
+        guard let bytes = Self.readFile(path) else { throw .cannotRead(path: path) }
+        try self.init(bytes: bytes)
+    }
+
+    /// The whole file, read straight into one array (no Data to copy from); nil if it cannot be read.
+    private static func readFile(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {        // a pipe or a device: read until its end
+            return FileManager.default.contents(atPath: path).map { [UInt8]($0) }
+        }
+        let size = Int(st.st_size)
+        var failed = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buf, count in
+            count = 0
+            while count < size {
+                let n = read(fd, buf.baseAddress! + count, size - count)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }                 // an error, or the file shrank while being read
+                count += n
+            }
+            failed = count != size
+        }
+        return failed ? nil : bytes
     }
 
     public init(bytes: [UInt8]) throws(WeightsError) {
+        let fileHash = BackgroundValue { SHA256.hash(bytes) }      // on the other core while the rest loads
         let file = try SafeTensors(bytes: bytes)
         guard file.metadata["format"] == "vtok-weights" else { throw .notVtokFile }
         guard let json = file.metadata["vtok_config"] else { throw .badConfig("vtok_config missing from metadata") }
@@ -74,7 +101,7 @@ public final class VtokModel: @unchecked Sendable {   // immutable after init
         self.readsWeightsSHA256 = reads
         self.config = config
         self.metadata = file.metadata
-        self.sha256 = SHA256.hash(bytes)
+        self.fileHash = fileHash
         self.patchify = p
         self.unpatchify = u
         self.decoderTimeSteps = steps

@@ -113,13 +113,22 @@ final class WeightsLoaderTests: XCTestCase {
 
     func testF16AndBF16AreWidened() throws {
         // Replace one norm weight by an F16 (then BF16) copy holding 1.5 everywhere.
-        for (dtype, pattern) in [("F16", [UInt8(0x00), 0x3e]), ("BF16", [UInt8(0xc0), 0x3f])] {
+        // The encoder identity hashes the widened values: F32 bytes are hashed in place, F16 and BF16 widened
+        // first, so all three copies of 1.5 give one identity.
+        var identities: [[UInt8]] = []
+        for (dtype, pattern) in [("F32", [UInt8(0x00), 0x00, 0xc0, 0x3f]), ("F16", [UInt8(0x00), 0x3e]),
+                                 ("BF16", [UInt8(0xc0), 0x3f])] {
             let bytes = try edited { h, d in
-                h["enc.norm_out.weight"] = ["dtype": dtype, "shape": [24], "data_offsets": [d.count, d.count + 48]]
+                h["enc.norm_out.weight"] = ["dtype": dtype, "shape": [24],
+                                            "data_offsets": [d.count, d.count + 24 * pattern.count]]
                 for _ in 0..<24 { d += pattern }
             }
             XCTAssertNoThrow(try VtokModel(bytes: bytes), dtype)
+            if let m = try? VtokModel(bytes: bytes) { identities.append(m.encoderSHA256) }
         }
+        XCTAssertEqual(identities.count, 3)
+        XCTAssertEqual(Set(identities).count, 1, "one identity for the same values in F32, F16 and BF16")
+        XCTAssertNotEqual(identities.first, try Fixtures.tinyModel().encoderSHA256, "the values are in the identity")
         XCTAssertEqual(SafeTensors.halfToFloat(0x3e00), 1.5)
         XCTAssertEqual(SafeTensors.halfToFloat(0xc000), -2)
         XCTAssertEqual(SafeTensors.halfToFloat(0x0001), Float(sign: .plus, exponent: -24, significand: 1))
