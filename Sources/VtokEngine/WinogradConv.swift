@@ -74,26 +74,32 @@ final class WinogradConv: CausalConvolution {
 
     /// U[xi][k][co] = (G g G^T)[xi] for g = weight[dt, :, :, ci, co], k = dt*cin + ci, xi = i*alpha + j;
     /// computed in double precision and rounded once.
+    /// Runs along co, contiguous in both the weights and U, so the loops vectorise; each value is the same
+    /// sequence of double operations as one (ci, co) at a time, so U is bit for bit what it was.
     static func transformWeights(_ w: ConvWeights, tile: WinogradTile) -> FloatBuffer {
-        let k = w.kt * w.cin, cout = w.cout, cin = w.cin, alpha = tile.alpha, gm = tile.g
-        let out = FloatBuffer(count: alpha * alpha * k * cout)
+        let k = w.kt * w.cin, cout = w.cout, cin = w.cin, alpha = tile.alpha
+        let g = tile.g.flatMap { $0 }                              // G (alpha, 3) row-major
+        let out = FloatBuffer(count: alpha * alpha * k * cout)     // U (alpha^2, k, cout)
         let wt = w.weight.data                                     // (kt, 3, 3, cin, cout)
-        var kernel = [Double](repeating: 0, count: 9), left = [Double](repeating: 0, count: alpha * 3)
+        let left = UnsafeMutablePointer<Double>.allocate(capacity: alpha * 3 * cout)   // G g (alpha, 3, cout)
+        defer { left.deallocate() }
         for dt in 0..<w.kt {
             for ci in 0..<cin {
                 let row = dt * cin + ci
-                for co in 0..<cout {
-                    for tap in 0..<9 { kernel[tap] = Double(wt[((dt * 9 + tap) * cin + ci) * cout + co]) }
-                    for i in 0..<alpha {                            // left = G g  (alpha, 3)
-                        for j in 0..<3 {
-                            left[i * 3 + j] = gm[i][0] * kernel[j] + gm[i][1] * kernel[3 + j] + gm[i][2] * kernel[6 + j]
-                        }
+                func tap(_ t: Int) -> UnsafeMutablePointer<Float> { wt + ((dt * 9 + t) * cin + ci) * cout }   // (cout,)
+                for i in 0..<alpha {                                // left = G g
+                    let a = g[i * 3], b = g[i * 3 + 1], c = g[i * 3 + 2]
+                    for j in 0..<3 {
+                        let s0 = tap(j), s1 = tap(3 + j), s2 = tap(6 + j), l = left + (i * 3 + j) * cout
+                        for co in 0..<cout { l[co] = a * Double(s0[co]) + b * Double(s1[co]) + c * Double(s2[co]) }
                     }
-                    for i in 0..<alpha {                            // (G g) G^T  (alpha, alpha)
-                        for j in 0..<alpha {
-                            let value = left[i * 3] * gm[j][0] + left[i * 3 + 1] * gm[j][1] + left[i * 3 + 2] * gm[j][2]
-                            out.data[((i * alpha + j) * k + row) * cout + co] = Float(value)
-                        }
+                }
+                for i in 0..<alpha {                                // (G g) G^T
+                    let l0 = left + (i * 3) * cout, l1 = l0 + cout, l2 = l1 + cout
+                    for j in 0..<alpha {
+                        let a = g[j * 3], b = g[j * 3 + 1], c = g[j * 3 + 2]
+                        let o = out.data + ((i * alpha + j) * k + row) * cout
+                        for co in 0..<cout { o[co] = Float(l0[co] * a + l1[co] * b + l2[co] * c) }
                     }
                 }
             }

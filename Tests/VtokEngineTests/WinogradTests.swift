@@ -17,6 +17,34 @@ final class WinogradTests: XCTestCase {
                            bias: FloatBuffer((0..<cout).map { _ in next() * 0.1 }))
     }
 
+    /// U = G g G^T, written here one (ci, co) at a time in double precision as the engine first did: the
+    /// engine's version runs along co and must give the same bits (the tokens of every released stream hang on it).
+    func testTransformedKernelsAreBitForBitTheReference() {
+        for (cin, cout, kt) in [(5, 3, 2), (16, 24, 1), (7, 33, 3)] {
+            let cw = randomWeights(cin: cin, cout: cout, kt: kt, seed: UInt64(cin * 31 + cout))
+            for tile in WinogradTile.allCases {
+                let u = WinogradConv.transformWeights(cw, tile: tile).array
+                let alpha = tile.alpha, k = kt * cin, gm = tile.g
+                var reference = [Float](repeating: .nan, count: alpha * alpha * k * cout)
+                for dt in 0..<kt {
+                    for ci in 0..<cin {
+                        for co in 0..<cout {
+                            let g = (0..<9).map { Double(cw.weight.data[((dt * 9 + $0) * cin + ci) * cout + co]) }
+                            for i in 0..<alpha {
+                                let l = (0..<3).map { j in gm[i][0] * g[j] + gm[i][1] * g[3 + j] + gm[i][2] * g[6 + j] }
+                                for j in 0..<alpha {
+                                    let v = l[0] * gm[j][0] + l[1] * gm[j][1] + l[2] * gm[j][2]
+                                    reference[((i * alpha + j) * k + dt * cin + ci) * cout + co] = Float(v)
+                                }
+                            }
+                        }
+                    }
+                }
+                XCTAssertEqual(u.map(\.bitPattern), reference.map(\.bitPattern), "\(cin)->\(cout) kt \(kt) \(tile)")
+            }
+        }
+    }
+
     func testMatchesDirectConvolution() throws {
         for (h, w, cin, cout, kt) in [(8, 8, 16, 16, 1), (7, 9, 5, 3, 2), (5, 6, 33, 20, 3), (1, 1, 4, 4, 2),
                                       (12, 10, 64, 48, 2), (13, 18, 40, 24, 2), (3, 2, 8, 8, 1)] {
