@@ -14,6 +14,9 @@ SWIFT   ?= swift
 SCRATCH ?= .build
 # The binary to install; `make install-files BIN=...` installs one built elsewhere, skipping the build.
 BIN     ?= $(SCRATCH)/release/vtok
+# Compiled for this CPU's vector unit (scripts/swift-cpu-flags.sh); a package for other machines:
+# make install VTOK_TARGET_CPU=generic
+CPU_FLAGS ?= $(shell VTOK_TARGET_CPU=$(VTOK_TARGET_CPU) scripts/swift-cpu-flags.sh)
 
 BINDIR   = $(DESTDIR)$(PREFIX)/bin
 MODELDIR = $(DESTDIR)$(PREFIX)/share/vtok/models
@@ -30,7 +33,7 @@ UNITS    = systemd/vtok.socket systemd/vtok.service systemd/vtok-camera@.service
 all: build
 
 build:
-	$(SWIFT) build -c release --product vtok --scratch-path $(SCRATCH)
+	$(SWIFT) build -c release $(CPU_FLAGS) --product vtok --scratch-path $(SCRATCH)
 
 install: build install-files
 

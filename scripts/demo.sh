@@ -6,8 +6,10 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 command -v swift >/dev/null || export PATH="$PATH:/opt/swift/usr/bin"
 
-echo "== building vtok (release)" >&2
-swift build -c release --product vtok 2>&1 | tail -n 1 >&2
+cpu_flags=$(scripts/swift-cpu-flags.sh)          # this CPU's vector unit (VTOK_TARGET_CPU=generic: portable)
+echo "== building vtok (release; target: ${cpu_flags:-Swift's default})" >&2
+# shellcheck disable=SC2086   # the flags are words
+swift build -c release $cpu_flags --product vtok 2>&1 | tail -n 1 >&2
 vtok=.build/release/vtok
 mkdir -p out
 

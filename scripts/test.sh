@@ -6,8 +6,12 @@ cd "$(dirname "$0")/.."
 command -v swift >/dev/null || export PATH="$PATH:/opt/swift/usr/bin"
 
 echo "== swift build (release binary used by process-level tests; libvtokc.so for the Python binding)"
-swift build -c release --product vtok 2>&1 | tail -n 3
-swift build -c release --product vtokc 2>&1 | tail -n 1
+cpu_flags=$(scripts/swift-cpu-flags.sh)          # the same flags as scripts/demo.sh, for both products
+echo "target: ${cpu_flags:-Swift's default}"
+# shellcheck disable=SC2086   # the flags are words
+swift build -c release $cpu_flags --product vtok 2>&1 | tail -n 3
+# shellcheck disable=SC2086
+swift build -c release $cpu_flags --product vtokc 2>&1 | tail -n 1
 export VTOK_BINARY="$PWD/.build/release/vtok"
 echo "== swift test"
 swift test --disable-swift-testing 2>&1 | grep -vE "^(Test Case .* (started|passed)|\[[0-9]+/[0-9]+\] )"
