@@ -6,6 +6,8 @@
 public enum WeightsError: Error, Equatable, Sendable {
     /// The file could not be opened or read.
     case cannotRead(path: String)
+    /// The file is larger than any weights file could be (VtokModel.maxFileBytes); nothing was read.
+    case tooLarge(bytes: Int, limit: Int)
     /// Fewer bytes than the format needs at this point (8-byte length prefix, header, or tensor data).
     case truncated(needed: Int, available: Int)
     /// The JSON header is not valid JSON or does not have the safetensors structure.

@@ -34,22 +34,37 @@ public final class VtokModel: @unchecked Sendable {   // immutable after init
     /// encoderSHA256 as lower-case hex.
     public var encoderSHA256Hex: String { SHA256.hex(encoderSHA256) }
 
+    /// The largest weights file loaded (2 GiB; the released ones are 24-32 MB): a bigger `--model` is the wrong
+    /// file, refused before memory is spent on it.
+    public static let maxFileBytes = 2 << 30
+
     public convenience init(path: String) throws(WeightsError) {
-        guard let bytes = Self.readFile(path) else { throw .cannotRead(path: path) }
-        try self.init(bytes: bytes)
+        switch Self.readFile(path) {
+        case .bytes(let bytes): try self.init(bytes: bytes)
+        case .unreadable: throw .cannotRead(path: path)
+        case .tooLarge(let n): throw .tooLarge(bytes: n, limit: Self.maxFileBytes)
+        }
     }
 
-    /// The whole file, read straight into one array (no Data to copy from); nil if it cannot be read.
-    private static func readFile(_ path: String) -> [UInt8]? {
+    /// What reading a weights file gave. (The reader does not throw: Swift 6.3's release builds corrupted the
+    /// typed error of a `throws(WeightsError)` function around a raw-memory copy, found while writing this.)
+    private enum FileRead {
+        case bytes([UInt8])
+        case unreadable
+        case tooLarge(Int)              // at least this many bytes
+    }
+
+    /// The whole file, read straight into one array (no Data to copy from); a pipe or a device is read in
+    /// pieces, up to maxFileBytes.
+    private static func readFile(_ path: String) -> FileRead {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
+        guard fd >= 0 else { return .unreadable }
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { return nil }
-        guard (st.st_mode & S_IFMT) == S_IFREG else {        // a pipe or a device: read until its end
-            return FileManager.default.contents(atPath: path).map { [UInt8]($0) }
-        }
+        guard fstat(fd, &st) == 0 else { return .unreadable }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { return readStream(fd) }
         let size = Int(st.st_size)
+        guard size <= maxFileBytes else { return .tooLarge(size) }
         var failed = false
         let bytes = [UInt8](unsafeUninitializedCapacity: size) { buf, count in
             count = 0
@@ -61,7 +76,20 @@ public final class VtokModel: @unchecked Sendable {   // immutable after init
             }
             failed = count != size
         }
-        return failed ? nil : bytes
+        return failed ? .unreadable : .bytes(bytes)
+    }
+
+    private static func readStream(_ fd: Int32) -> FileRead {
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { return .unreadable }
+            if n == 0 { return .bytes(out) }
+            if out.count + n > maxFileBytes { return .tooLarge(out.count + n) }
+            out += chunk[0..<n]
+        }
     }
 
     public init(bytes: [UInt8]) throws(WeightsError) {

@@ -11,6 +11,8 @@ enum UserMessage {
         guard let e = error as? WeightsError else { return "\(error)" }
         switch e {
         case .cannotRead: return "the file cannot be read"
+        case let .tooLarge(bytes, limit):
+            return "the file is \(bytes) bytes, more than any vtok weights file (at most \(limit)): is it the right file?"
         case let .truncated(needed, available):
             return "the file is cut short (\(available) bytes where \(needed) are needed): copy or download it again"
         case .badHeader(let why): return "not a safetensors weights file (\(why))"

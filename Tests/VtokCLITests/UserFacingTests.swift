@@ -94,6 +94,14 @@ final class UserFacingTests: CLITestCase {
         let d = try vtok(["encode", clip, "--model", damaged, "-o", path("m.vtok")])
         assertReported(d, status: 1, mentions: "cannot load model")
         XCTAssertFalse(d.stderr.contains("cannotRead(") || d.stderr.contains("truncated(needed"), d.summary)
+        // A 3 GiB file (sparse) is not weights: refused from its size, in words, nothing read or written.
+        let huge = path("huge.safetensors")
+        XCTAssertTrue(FileManager.default.createFile(atPath: huge, contents: nil))
+        XCTAssertEqual(truncate(huge, 3 << 30), 0)
+        let h = try vtok(["encode", clip, "--model", huge, "-o", path("h.vtok")])
+        assertReported(h, status: 1, mentions: "more than any vtok weights file")
+        XCTAssertFalse(h.stderr.contains("tooLarge("), h.summary)
+        XCTAssertEqual((try? readBytes(path("h.vtok")))?.count ?? 0, 0)
     }
 
     /// FFmpeg's words come after vtok's: what failed and what to do, then "(FFmpeg: function: text)".

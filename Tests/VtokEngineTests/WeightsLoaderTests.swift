@@ -215,6 +215,42 @@ final class WeightsLoaderTests: XCTestCase {
         expect2(path: "/nonexistent/model.safetensors")
     }
 
+    /// A 3 GiB file (sparse: no disk spent) is refused from its size, before anything is read.
+    func testHugeFileIsRefusedUnread() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("huge-\(getpid()).safetensors").path
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: nil))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        XCTAssertEqual(truncate(path, 3 << 30), 0)
+        XCTAssertThrowsError(try VtokModel(path: path)) {
+            XCTAssertEqual($0 as? WeightsError, .tooLarge(bytes: 3 << 30, limit: VtokModel.maxFileBytes))
+        }
+    }
+
+    /// A pipe is read in pieces to its end: the same model as from the file.
+    func testModelFromAPipe() throws {
+        guard let bytes = Fixtures.tinyModelBytes else { throw XCTSkip("tiny model missing") }
+        let fifo = FileManager.default.temporaryDirectory.appendingPathComponent("model-\(getpid()).fifo").path
+        unlink(fifo)
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        defer { unlink(fifo) }
+        let writer = Thread {
+            let fd = open(fifo, O_WRONLY)
+            guard fd >= 0 else { return }
+            bytes.withUnsafeBytes { p in
+                var off = 0
+                while off < p.count {
+                    let n = write(fd, p.baseAddress! + off, min(65_536, p.count - off))   // small pieces
+                    if n <= 0 { break }
+                    off += n
+                }
+            }
+            close(fd)
+        }
+        writer.start()
+        let m = try VtokModel(path: fifo)
+        XCTAssertEqual(m.sha256, try VtokModel(bytes: bytes).sha256)
+    }
+
     private func expect2(path: String) {
         XCTAssertThrowsError(try VtokModel(path: path)) {
             XCTAssertEqual($0 as? WeightsError, .cannotRead(path: path))
