@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 command -v swift >/dev/null || export PATH="$PATH:/opt/swift/usr/bin"
 
 cpu_flags=$(scripts/swift-cpu-flags.sh)          # this CPU's vector unit (VTOK_TARGET_CPU=generic: portable)
-echo "== building vtok (release; target: ${cpu_flags:-Swift's default})" >&2
+echo "== building vtok (release; target: ${cpu_flags:-the Swift default})" >&2
 # shellcheck disable=SC2086   # the flags are words
 swift build -c release $cpu_flags --product vtok 2>&1 | tail -n 1 >&2
 vtok=.build/release/vtok

@@ -7,7 +7,7 @@ command -v swift >/dev/null || export PATH="$PATH:/opt/swift/usr/bin"
 
 echo "== swift build (release binary used by process-level tests; libvtokc.so for the Python binding)"
 cpu_flags=$(scripts/swift-cpu-flags.sh)          # the same flags as scripts/demo.sh, for both products
-echo "target: ${cpu_flags:-Swift's default}"
+echo "target: ${cpu_flags:-the Swift default}"
 # shellcheck disable=SC2086   # the flags are words
 swift build -c release $cpu_flags --product vtok 2>&1 | tail -n 3
 # shellcheck disable=SC2086
