@@ -6,7 +6,8 @@
 public enum WeightsError: Error, Equatable, Sendable {
     /// The file could not be opened or read.
     case cannotRead(path: String)
-    /// The file is larger than any weights file could be (VtokModel.maxFileBytes); nothing was read.
+    /// The file is larger than any weights file could be (VtokModel.maxFileBytes): refused from its size before
+    /// any read, or, for a pipe or device, once that much has been read.
     case tooLarge(bytes: Int, limit: Int)
     /// Fewer bytes than the format needs at this point (8-byte length prefix, header, or tensor data).
     case truncated(needed: Int, available: Int)
