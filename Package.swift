@@ -22,7 +22,8 @@ let package = Package(
     ],
     targets: [
         // C boundary: FFmpeg 5.1 (Debian 12) and OpenBLAS, found by pkg-config; oneDNN 2.6 (no pkg-config file).
-        .systemLibrary(name: "CFFmpeg", pkgConfig: "libavformat libavcodec libswscale libavutil libavdevice",
+        // libavdevice is not linked (its header is used): VtokMedia opens it when an input names a device.
+        .systemLibrary(name: "CFFmpeg", pkgConfig: "libavformat libavcodec libswscale libavutil",
                        providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavdevice-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "COneDNN", providers: [.apt(["libdnnl-dev"])]),

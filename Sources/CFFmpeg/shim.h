@@ -12,6 +12,12 @@
 #include <libavutil/log.h>
 #include <libavutil/pixdesc.h>
 
+// libavdevice is not linked: VtokMedia's MediaDevices opens it at run time, by the file name of the version
+// these headers describe (e.g. "libavdevice.so.59"); its header is included for that version only.
+#define VTOK_STRINGIFY2(x) #x
+#define VTOK_STRINGIFY(x) VTOK_STRINGIFY2(x)
+static inline const char *vtok_avdevice_soname(void) { return "libavdevice.so." VTOK_STRINGIFY(LIBAVDEVICE_VERSION_MAJOR); }
+
 // AVERROR is a macro: Swift cannot import it.
 static inline int vtok_averror(int e) { return AVERROR(e); }
 // AVERROR_EOF is a macro built from FFERRTAG.

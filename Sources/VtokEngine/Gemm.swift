@@ -5,6 +5,7 @@
 
 import COneDNN
 import COpenBLAS
+import Glibc
 
 /// A library whose sgemm the engine calls. Not the same notion as ComputeBackend (the library that runs a
 /// session's convolutions): the benchmark measures every GEMM library whatever the backend.
@@ -24,9 +25,22 @@ public enum GemmLibrary: String, CaseIterable, Sendable, Codable {
 public enum Gemm {
     /// Makes OpenBLAS run each call on the calling thread (a setting of the OpenBLAS library, process-wide, and
     /// the only one the engine uses). oneDNN is told per call (vtok_dnnl_sgemm).
-    public static func useCallerThreadOnly() {
+    /// Also stops the worker threads OpenBLAS started when it loaded: each spins on sched_yield for about 0.1 s
+    /// before it sleeps (OpenBLAS's THREAD_TIMEOUT), which took the second core from start-up's work (a profile
+    /// of `vtok encode one.png` on a 2-core Zen 3: 110 ms of a core). Call it early; later calls cost nothing.
+    public static func useCallerThreadOnly() { _ = callerThreadOnly }
+
+    private static let callerThreadOnly: Void = {
         if openblas_get_num_threads() != 1 { openblas_set_num_threads(1) }
-    }
+        // blas_thread_shutdown_ is exported by OpenBLAS's pthread builds (its fork handler uses it), absent from
+        // the serial and OpenMP ones; the library is the one this module links, looked up by its soname. A
+        // later multi-threaded call (another user of the library in this process) restarts the threads.
+        guard let library = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_NOLOAD),
+              let symbol = dlsym(library, "blas_thread_shutdown_") else { return }
+        typealias Shutdown = @convention(c) () -> Int32
+        _ = unsafeBitCast(symbol, to: Shutdown.self)()
+        dlclose(library)                                  // the NOLOAD reference only; the library stays
+    }()
 
     /// The kernel family OpenBLAS chose at load (e.g. "Haswell", "SkylakeX").
     public static var openBLASCore: String {

@@ -94,6 +94,7 @@ public final class VtokModel: @unchecked Sendable {   // immutable after init
 
     public init(bytes: [UInt8]) throws(WeightsError) {
         let fileHash = BackgroundValue { SHA256.hash(bytes) }      // on the other core while the rest loads
+        Gemm.useCallerThreadOnly()                                  // and OpenBLAS's spinning workers off it
         let file = try SafeTensors(bytes: bytes)
         guard file.metadata["format"] == "vtok-weights" else { throw .notVtokFile }
         guard let json = file.metadata["vtok_config"] else { throw .badConfig("vtok_config missing from metadata") }

@@ -34,15 +34,10 @@ public enum LiveRule {
         return kind == S_IFIFO || kind == S_IFSOCK || kind == S_IFCHR
     }
 
-    /// Whether `name` is one of libavdevice's video input formats.
+    /// Whether `name` is one of libavdevice's video input formats (loading them when it is not a libavformat one).
     static func isDeviceFormat(_ name: String) -> Bool {
         _ = MediaLog.bootstrap
-        var device: UnsafePointer<AVInputFormat>? = nil
-        while let next = av_input_video_device_next(device) {
-            let names = String(cString: next.pointee.name).split(separator: ",")
-            if names.contains(where: { $0 == name }) { return true }
-            device = next
-        }
-        return false
+        guard let format = MediaDevices.inputFormat(named: name) else { return false }
+        return MediaDevices.isVideoInputDevice(format)
     }
 }

@@ -33,6 +33,9 @@ public enum MediaError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The forced input or output format name is unknown to FFmpeg (`av_find_input_format`,
     /// `avformat_alloc_output_context2`).
     case unknownFormat(String)
+    /// The forced format name is not one of libavformat's, and FFmpeg's device formats (libavdevice, opened on
+    /// demand: video4linux2, x11grab, lavfi, ...) could not be loaded, so it may be a device this machine lacks.
+    case devicesUnavailable(format: String, reason: String)
     /// The input has no video stream (`av_find_best_stream`), e.g. an audio-only file.
     case noVideoStream(url: String)
     /// No decoder for the stream's codec is compiled into libavcodec.
@@ -58,6 +61,8 @@ public enum MediaError: Error, Hashable, Sendable, CustomStringConvertible {
         switch self {
         case let .cannotOpen(url, error): return "cannot open '\(url)': \(error)"
         case let .unknownFormat(name): return "unknown media format '\(name)'"
+        case let .devicesUnavailable(name, reason):
+            return "unknown media format '\(name)', and FFmpeg's device formats could not be loaded (\(reason))"
         case let .noVideoStream(url): return "no video stream in '\(url)' (av_find_best_stream)"
         case let .decoderMissing(codec): return "no decoder for codec '\(codec)' in libavcodec"
         case let .encoderMissing(codec): return "no encoder '\(codec)' in libavcodec"

@@ -33,11 +33,11 @@ public enum MediaLog {
 
     private static let state = State()
 
-    /// Called once before any FFmpeg work: quiet default, device registration, and the trampoline that lets
-    /// readers collect FFmpeg's error lines (FFmpeg's own printer still prints while no handler is set).
+    /// Called once before any FFmpeg work: quiet default and the trampoline that lets readers collect FFmpeg's
+    /// error lines (FFmpeg's own printer still prints while no handler is set). Devices register on demand
+    /// (MediaDevices).
     static let bootstrap: Void = {
         av_log_set_level(MediaLogLevel.error.rawValue)
-        avdevice_register_all()
         install(forward: true)
     }()
 

@@ -95,8 +95,14 @@ public final class MediaWriter: @unchecked Sendable {
         // Muxer.
         var formatOrNil: UnsafeMutablePointer<AVFormatContext>? = nil
         let muxer = OutputFormat.muxerName(path: url, isPipe: isPipe, override: options.format)
-        let allocated = avformat_alloc_output_context2(&formatOrNil, nil, muxer, isPipe ? nil : url)
+        var allocated = avformat_alloc_output_context2(&formatOrNil, nil, muxer, isPipe ? nil : url)
+        if allocated < 0, let muxer, MediaDevices.available {     // an output device (v4l2 loopback, ...)?
+            allocated = avformat_alloc_output_context2(&formatOrNil, nil, muxer, isPipe ? nil : url)
+        }
         guard allocated >= 0, let format = formatOrNil, let oformat = format.pointee.oformat else {
+            if let muxer, let reason = MediaDevices.failure {
+                throw MediaError.devicesUnavailable(format: muxer, reason: reason)
+            }
             throw MediaError.unknownFormat(muxer ?? url)
         }
         self.format = format

@@ -34,6 +34,9 @@ enum UserMessage {
         case .unknownFormat(let name):
             return "cannot write \(target): FFmpeg has no muxer for '\(name)': use a known extension "
                 + "(.mp4, .mkv, .nut, .y4m, .png, .jpg) or -f FORMAT"
+        case .devicesUnavailable(let name, let reason):
+            return "cannot write \(target): FFmpeg has no muxer for '\(name)', and its device formats could not be "
+                + "loaded (\(reason)): install libavdevice59 for output devices"
         case .encoderMissing(let codec):
             return "cannot write \(target): this FFmpeg has no '\(codec)' encoder: choose another with --codec"
         case .cannotOpen(_, let e):
@@ -85,6 +88,9 @@ enum UserMessage {
             return "\(name) has no video stream (audio or data only): give a video, a picture or a camera"
         case .unknownFormat(let format):
             return "FFmpeg has no input format '\(format)' (-f): `ffmpeg -demuxers` lists them"
+        case .devicesUnavailable(let format, let reason):
+            return "FFmpeg has no input format '\(format)' (-f), and its device formats (cameras, screens, lavfi) could "
+                + "not be loaded: install libavdevice59 (\(reason))"
         default:
             return "\(input): \(failure)"
         }
