@@ -20,6 +20,13 @@ enum MediaDevices {
         return av_find_input_format(name)
     }
 
+    /// The error for a forced format name FFmpeg does not know: `devicesUnavailable` when the device formats
+    /// could not be loaded (the name may be a device this machine lacks), else `unknownFormat`.
+    static func unknownFormatError(_ name: String) -> MediaError {
+        if let reason = failure { return .devicesUnavailable(format: name, reason: reason) }
+        return .unknownFormat(name)
+    }
+
     /// Whether `format` is a video capture device (or a generic device input, as lavfi): the formats
     /// libavdevice's av_input_video_device_next lists, told by their class category.
     static func isVideoInputDevice(_ format: UnsafePointer<AVInputFormat>) -> Bool {

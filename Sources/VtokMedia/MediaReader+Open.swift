@@ -26,10 +26,7 @@ extension MediaReader {
         throws(MediaError) -> UnsafeMutablePointer<AVFormatContext> {
         var inputFormat: UnsafePointer<AVInputFormat>? = nil
         if let name = options.format ?? (url.hasPrefix("/dev/video") ? "video4linux2" : nil) {
-            guard let found = MediaDevices.inputFormat(named: name) else {
-                if let reason = MediaDevices.failure { throw MediaError.devicesUnavailable(format: name, reason: reason) }
-                throw MediaError.unknownFormat(name)
-            }
+            guard let found = MediaDevices.inputFormat(named: name) else { throw MediaDevices.unknownFormatError(name) }
             inputFormat = found
         }
         var settings = live ? liveFormatOptions : [:]

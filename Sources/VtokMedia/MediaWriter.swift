@@ -100,10 +100,7 @@ public final class MediaWriter: @unchecked Sendable {
             allocated = avformat_alloc_output_context2(&formatOrNil, nil, muxer, isPipe ? nil : url)
         }
         guard allocated >= 0, let format = formatOrNil, let oformat = format.pointee.oformat else {
-            if let muxer, let reason = MediaDevices.failure {
-                throw MediaError.devicesUnavailable(format: muxer, reason: reason)
-            }
-            throw MediaError.unknownFormat(muxer ?? url)
+            throw muxer.map(MediaDevices.unknownFormatError) ?? MediaError.unknownFormat(url)
         }
         self.format = format
         formatName = String(cString: oformat.pointee.name)
