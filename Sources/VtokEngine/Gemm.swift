@@ -6,6 +6,7 @@
 import COneDNN
 import COpenBLAS
 import Glibc
+import Synchronization
 
 /// A library whose sgemm the engine calls. Not the same notion as ComputeBackend (the library that runs a
 /// session's convolutions): the benchmark measures every GEMM library whatever the backend.
@@ -41,6 +42,33 @@ public enum Gemm {
         _ = unsafeBitCast(symbol, to: Shutdown.self)()
         dlclose(library)                                  // the NOLOAD reference only; the library stays
     }()
+
+    /// Starts, once per process and on another thread, the set-up a library does on its first sgemm call, so
+    /// that the first GEMM of a session does not wait for it. oneDNN generates its sgemm kernels then: 17-21 ms
+    /// of one core of a Zen 3, which the first latent frame of every process paid (a live encode's first latent
+    /// 36-46 ms against 16-18 ms for the next session's first). OpenBLAS has no such set-up. A GEMM called
+    /// while this runs waits inside the library for the same set-up, never longer than without it.
+    public static func prepare(_ library: GemmLibrary) {
+        guard library == .onednn else { return }
+        _ = oneDNNPreparation
+    }
+
+    /// Whether oneDNN's preparation has been started in this process; for tests.
+    static var oneDNNPreparationStarted: Bool { preparationStarted.load(ordering: .acquiring) }
+
+    /// Whether the preparation ran and its product was right, once it has finished (waits for it); for tests.
+    static var oneDNNPrepared: Bool { oneDNNPreparation.value }
+
+    private static let preparationStarted = Atomic<Bool>(false)
+
+    private static let oneDNNPreparation = BackgroundValue<Bool> {
+        preparationStarted.store(true, ordering: .releasing)
+        // C (2, 2) = A (2, 3) * B (3, 2): the call that makes oneDNN generate its kernels, checked.
+        let a: [Float] = [1, 2, 3, 4, 5, 6], b: [Float] = [1, 0, 0, 1, 1, 1]
+        var c = [Float](repeating: -1, count: 4)
+        let status = c.withUnsafeMutableBufferPointer { c in vtok_dnnl_sgemm(2, 2, 3, a, b, c.baseAddress!, 0) }
+        return status == 0 && c == [4, 5, 10, 11]
+    }
 
     /// The kernel family OpenBLAS chose at load (e.g. "Haswell", "SkylakeX").
     public static var openBLASCore: String {
