@@ -4,6 +4,7 @@
 
 protocol CausalConvolution: AnyObject {
     /// out (h, w, cout) = conv(x (h, w, cin) and the past) + bias (+ residual (h, w, cout)); then x joins the past.
+    /// residual may be out itself (a frame slot adding to the sum so far).
     func forward(_ x: Frame, into out: Frame, residual: Frame?)
     /// Back to the start of a stream (a zero past).
     func reset()

@@ -13,8 +13,18 @@ public struct ConvLayerShape: Hashable, Sendable, CustomStringConvertible {
     public let kt: Int
     /// How many convs of this shape run for each latent (ops after a d2t by f run f times per latent).
     public let perLatent: Int
+    /// Greater than 1 for a first conv run by frame slot (FrameSlots): each of the `slots` convs has cin / slots
+    /// of its channels, and the algorithm is the one the whole conv's shape gets.
+    public let slots: Int
 
-    public var description: String { "\(network) \(w)x\(h) \(cin)->\(cout) kt \(kt)" }
+    init(network: String, h: Int, w: Int, cin: Int, cout: Int, kt: Int, perLatent: Int, slots: Int = 1) {
+        self.network = network; self.h = h; self.w = w; self.cin = cin; self.cout = cout; self.kt = kt
+        self.perLatent = perLatent; self.slots = slots
+    }
+
+    public var description: String {
+        "\(network) \(w)x\(h) \(cin)->\(cout) kt \(kt)" + (slots > 1 ? " (frame slot)" : "")
+    }
 
     /// Multiply-adds x 2 of one run by direct convolution.
     public var flops: Double { 2 * Double(h * w) * Double(kt * 9 * cin) * Double(cout) }
@@ -24,20 +34,24 @@ extension VtokModel {
     /// Every distinct 3x3 conv shape of the encoder, then the decoder, at this frame size, in network order.
     public func convShapes(width: Int, height: Int) -> [ConvLayerShape] {
         var out: [ConvLayerShape] = []
-        func walk(_ ops: ArraySlice<Op>, network: String, h: Int, w: Int) {
-            var h = h, w = w, rate = 1
-            func add(_ cin: Int, _ cout: Int, _ kt: Int) {
+        // slots: the first op is a conv run as that many frame slots (FrameSlots), each on cin / slots channels.
+        func walk(_ ops: ArraySlice<Op>, network: String, h: Int, w: Int, slots: Int = 1) {
+            var h = h, w = w, rate = 1, first = true
+            func add(_ cin: Int, _ cout: Int, _ kt: Int, slots: Int = 1) {
                 if let i = out.firstIndex(where: { $0.network == network && $0.h == h && $0.w == w && $0.cin == cin
-                                                   && $0.cout == cout && $0.kt == kt }) {
+                                                   && $0.cout == cout && $0.kt == kt && $0.slots == slots }) {
                     let s = out[i]
                     out[i] = ConvLayerShape(network: network, h: h, w: w, cin: cin, cout: cout, kt: kt,
-                                            perLatent: s.perLatent + rate)
+                                            perLatent: s.perLatent + rate, slots: slots)
                 } else {
-                    out.append(ConvLayerShape(network: network, h: h, w: w, cin: cin, cout: cout, kt: kt, perLatent: rate))
+                    out.append(ConvLayerShape(network: network, h: h, w: w, cin: cin, cout: cout, kt: kt, perLatent: rate,
+                                              slots: slots))
                 }
             }
             for op in ops {
                 switch op {
+                case let .conv(_, cin, cout, kt, ks) where first && slots > 1:
+                    if ks == 3 { for _ in 0..<slots { add(cin / slots, cout, kt, slots: slots) } }
                 case let .conv(_, cin, cout, kt, ks): if ks == 3 { add(cin, cout, kt) }
                 case let .res(_, c, kt): add(c, c, kt); add(c, c, 1)
                 case let .s2d(f): h /= f; w /= f
@@ -45,10 +59,12 @@ extension VtokModel {
                 case let .d2t(f): rate *= f
                 case .norm, .silu, .patchify, .unpatchify: break
                 }
+                first = false
             }
         }
         let ps = patchify.1          // the encoder runs once per latent after patchify, like the decoder
-        walk(config.encoder.dropFirst(), network: "encoder", h: height / ps, w: width / ps)
+        walk(config.encoder.dropFirst(), network: "encoder", h: height / ps, w: width / ps,
+             slots: encoderFrameSlots?.convs.count ?? 1)
         let sf = config.spatialFactor
         walk(config.decoder.dropLast(), network: "decoder", h: height / sf, w: width / sf)
         return out
@@ -67,8 +83,11 @@ public final class ConvProbe {
     private let streams: OneDNNStreams?
 
     /// The rule ConvAlgorithm.auto picks for this shape on `backend` (nil: direct).
+    /// A frame slot gets its whole conv's rule, as in a session.
     public static func autoTile(_ shape: ConvLayerShape, backend: ComputeBackend) -> WinogradTile? {
-        ConvAlgorithm.auto.tile(Self.weights(shape), h: shape.h, width: shape.w, backend: backend)
+        let whole = ConvLayerShape(network: shape.network, h: shape.h, w: shape.w, cin: shape.cin * shape.slots,
+                                   cout: shape.cout, kt: shape.kt, perLatent: 1)
+        return ConvAlgorithm.auto.tile(Self.weights(whole), h: shape.h, width: shape.w, backend: backend)
     }
 
     public init(_ shape: ConvLayerShape, tile: WinogradTile?, compute: ComputeOptions) throws(EngineError) {
@@ -79,6 +98,7 @@ public final class ConvProbe {
         input = FloatBuffer((0..<(shape.h * shape.w * shape.cin)).map { Float($0 % 17) / 8 - 1 })
         output = FloatBuffer(count: shape.h * shape.w * shape.cout)
         if let tile {
+            _ = Gemm.prepare(compute.backend.gemmLibrary)?.value     // timed runs without the one-off set-up
             streams = nil
             let c = WinogradConv(cw, h: shape.h, width: shape.w, tile: tile, library: compute.backend.gemmLibrary,
                                  workers: workers)

@@ -2,6 +2,8 @@
 // Time contract (model.py): group 0 = frame 0 replicated t times; group k >= 1 = frames t*k-(t-1) ... t*k; a final
 // partial group is completed at finish() by repeating its last frame. Latent k depends only on groups <= k, so
 // any chunking of the input gives bit-identical output. All buffers are allocated at init.
+// With a first conv of kt 1 (FrameSlots), each frame's share of it runs as the frame arrives, and the group's
+// last frame leaves only its own share and the rest of the network to run.
 
 /// One latent time step.
 public struct EncodedLatent: Sendable, Equatable {
@@ -37,6 +39,8 @@ public final class EncoderSession {
     public var kernels: Set<String> { graph.kernels }
     /// Workers the graph was built for (compute.threads), for tests.
     var workers: Int { graph.workers }
+    /// Whether the first conv runs by frame slot (FrameSlots), for tests.
+    var graphRunsFrameSlots: Bool { graph.runsFrameSlots }
     private let fsq: FSQ
     private let t: Int, s: Int
     private var pending = 0          // frames in the current incomplete group, 0..<t
@@ -44,8 +48,16 @@ public final class EncoderSession {
     private let tokenBuffer: UnsafeMutablePointer<UInt16>   // (h, w)
     private let latentBuffer: FloatBuffer                   // (h, w, C) continuous latents
 
-    public init(model: VtokModel, width: Int, height: Int, emitContinuous: Bool = false,
-                compute: ComputeOptions = .default) throws(EngineError) {
+    public convenience init(model: VtokModel, width: Int, height: Int, emitContinuous: Bool = false,
+                            compute: ComputeOptions = .default) throws(EngineError) {
+        try self.init(model: model, width: width, height: height, emitContinuous: emitContinuous, compute: compute,
+                      frameSlots: true)
+    }
+
+    /// `frameSlots` false: the first conv runs on the whole group after its last frame, as before frame slots
+    /// (for tests that compare the two).
+    init(model: VtokModel, width: Int, height: Int, emitContinuous: Bool, compute: ComputeOptions,
+         frameSlots: Bool) throws(EngineError) {
         let sf = model.config.spatialFactor
         guard width > 0, height > 0, width % sf == 0, height % sf == 0, width <= 1 << 14, height <= 1 << 14 else {
             throw .badFrameSize(width: width, height: height, multiple: sf)
@@ -60,10 +72,12 @@ public final class EncoderSession {
         latentHeight = height / sf
         latentWidth = width / sf
         fsq = FSQ(levels: model.config.fsqLevels, eps: model.config.fsqEps)
-        // graph input: one patchified group, (H/s, W/s, 3*t*s*s)
-        graph = try StreamGraph(model.encoderLayers, h: height / s, w: width / s, c: 3 * t * s * s,
+        // graph input: one patchified frame, (H/s, W/s, 3*s*s), with frame slots; else one patchified group,
+        // (H/s, W/s, 3*t*s*s)
+        let slots = frameSlots ? model.encoderFrameSlots : nil
+        graph = try StreamGraph(model.encoderLayers, h: height / s, w: width / s, c: 3 * (slots == nil ? t : 1) * s * s,
                                 eps: Float(model.config.normEps), frameSize: (width, height), multiple: sf,
-                                compute: compute, winogradWeights: model.winogradWeights)
+                                compute: compute, winogradWeights: model.winogradWeights, frameSlots: slots)
         let z = graph.output
         guard z.h == latentHeight, z.w == latentWidth, z.c == model.config.latentChannels else {
             throw .badFrameSize(width: width, height: height, multiple: sf)
@@ -80,7 +94,11 @@ public final class EncoderSession {
         guard !finished else { throw .streamFinished }
         guard rgb.count == width * height * 3 else { throw .wrongInputLength(expected: width * height * 3, found: rgb.count) }
         let group = graph.input
-        if framesIn == 0 {
+        if graph.runsFrameSlots {
+            Rearrange.patchifyFrame(rgb, height: height, width: width, t: 1, s: s, dt: 0, into: group.data)
+            for dt in framesIn == 0 ? 0..<t : pending..<pending + 1 { graph.runSlot(dt) }    // frame 0 fills the group
+            pending = framesIn == 0 ? t : pending + 1
+        } else if framesIn == 0 {
             Rearrange.patchifyFrame(rgb, height: height, width: width, t: t, s: s, dt: 0, into: group.data)
             for dt in 1..<t { Rearrange.copySlot(group.data, positions: group.h * group.w, t: t, s: s, from: 0, to: dt) }
             pending = t
@@ -118,7 +136,11 @@ public final class EncoderSession {
         let real = pending
         let group = graph.input
         for dt in pending..<t {
-            Rearrange.copySlot(group.data, positions: group.h * group.w, t: t, s: s, from: pending - 1, to: dt)
+            if graph.runsFrameSlots {
+                graph.runSlot(dt)                      // the input still holds the last frame
+            } else {
+                Rearrange.copySlot(group.data, positions: group.h * group.w, t: t, s: s, from: pending - 1, to: dt)
+            }
         }
         pending = t
         return [runGroup(realFrames: real)]

@@ -44,13 +44,15 @@ public enum Gemm {
     }()
 
     /// Starts, once per process and on another thread, the set-up a library does on its first sgemm call, so
-    /// that the first GEMM of a session does not wait for it. oneDNN generates its sgemm kernels then: 17-21 ms
-    /// of one core of a Zen 3, which the first latent frame of every process paid (a live encode's first latent
-    /// 36-46 ms against 16-18 ms for the next session's first). OpenBLAS has no such set-up. A GEMM called
-    /// while this runs waits inside the library for the same set-up, never longer than without it.
-    public static func prepare(_ library: GemmLibrary) {
-        guard library == .onednn else { return }
-        _ = oneDNNPreparation
+    /// that it overlaps the rest of a session's build instead of delaying the session's first GEMM. oneDNN
+    /// generates its sgemm kernels then: 17-21 ms of one core of a Zen 3, which the first latent frame of every
+    /// process paid (a live encode's first latent 36-46 ms against 16-18 ms for the next session's first).
+    /// OpenBLAS has no such set-up (nil). The caller waits for the result (`value`) before it returns: no thread
+    /// may be inside oneDNN when the process exits, whose static destructors free the kernels being made
+    /// (a crash at exit, found with a decode that failed at once). A GEMM called meanwhile waits inside the
+    /// library for the same set-up.
+    static func prepare(_ library: GemmLibrary) -> BackgroundValue<Bool>? {
+        library == .onednn ? oneDNNPreparation : nil
     }
 
     /// Whether oneDNN's preparation has been started in this process; for tests.

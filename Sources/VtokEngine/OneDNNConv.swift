@@ -161,7 +161,7 @@ final class OneDNNConv: CausalConvolution {
             vtok_omp_use_calling_thread_only()
             let band = bands[b], stream = streams.streams[worker]
             let dst = out.data + band.y0 * width * cout
-            if let residual {
+            if let residual, residual.data != out.data {       // out may hold the residual already (a frame slot)
                 dst.update(from: residual.data + band.y0 * width * cout, count: (band.y1 - band.y0) * width * cout)
             }
             for (dt, tap) in band.taps.enumerated() {

@@ -23,6 +23,8 @@ public final class VtokModel: @unchecked Sendable {   // immutable after init
     /// in unpatchify, so a latent yields timeSteps * unpatchify.t = temporalFactor frames.
     let decoderTimeSteps: Int
     let encoderLayers: [LayerWeights]    // encoder ops after patchify
+    /// The encoder's first conv split by frame slot (FrameSlots.swift), if its first op is a conv with kt 1.
+    let encoderFrameSlots: FrameSlots?
     let decoderLayers: [LayerWeights]    // decoder ops before unpatchify
     /// The Winograd kernels of both networks' 3x3 layers, made on first use and shared by the sessions.
     let winogradWeights = WinogradWeights()
@@ -135,6 +137,7 @@ public final class VtokModel: @unchecked Sendable {   // immutable after init
         self.unpatchify = u
         self.decoderTimeSteps = steps
         self.encoderLayers = encoderLayers
+        self.encoderFrameSlots = FrameSlots(encoderLayers, t: p.t, s: p.s)
         self.decoderLayers = decoderLayers
     }
 

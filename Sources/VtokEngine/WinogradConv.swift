@@ -44,7 +44,6 @@ final class WinogradConv: CausalConvolution {
     init(_ w: ConvWeights, h: Int, width: Int, tile: WinogradTile = .f2x2, library: GemmLibrary, workers: Int,
          shared: WinogradWeights? = nil) {
         precondition(w.ks == 3, "Winograd F(m x m,3x3) needs a 3x3 kernel")
-        Gemm.prepare(library)               // the library's first-call set-up, beside the rest of the build
         self.w = w
         self.h = h
         self.width = width
