@@ -130,7 +130,8 @@ struct EncodeCommand: ParsableCommand {
         let sorted = latencies.sorted()
         func ms(_ q: Double) -> Double { sorted.isEmpty ? 0 : 1000 * sorted[min(sorted.count - 1, Int(q * Double(sorted.count)))] }
         Terminal.note(String(format: "%d frames, %d latent frames in %.2f s (%.1f fps); latency per latent frame: "
-                             + "median %.1f ms, p99 %.1f ms, max %.1f ms", frames, latencies.count, seconds,
-                             Double(frames) / max(seconds, 1e-9), ms(0.5), ms(0.99), 1000 * (sorted.last ?? 0)))
+                             + "median %.1f ms, p99 %.1f ms, max %.1f ms (latent %d)", frames, latencies.count,
+                             seconds, Double(frames) / max(seconds, 1e-9), ms(0.5), ms(0.99), 1000 * (sorted.last ?? 0),
+                             latencies.indices.max { latencies[$0] < latencies[$1] } ?? 0))
     }
 }

@@ -148,6 +148,22 @@ final class UserFacingTests: CLITestCase {
         XCTAssertEqual(info.vtokLines, decode.vtokLines)
     }
 
+    /// --stats: the frame and latent counts, and the latency median, p99 and maximum with the latent it was
+    /// (so a user can tell the first latent's set-up from jitter), consistent with each other.
+    func testStatsNameTheSlowestLatent() throws {
+        let clip = try clip("st.mkv", frames: 9, codec: "ffv1")            // 1 + 4 + 4: 3 latent frames
+        let r = try encode(clip, ["--stats", "-o", path("st.vtok")])
+        XCTAssertEqual(r.status, 0, r.summary)
+        let line = try XCTUnwrap(r.stderr.split(separator: "\n").first { $0.contains("latency per latent frame") })
+        XCTAssertTrue(line.hasPrefix("vtok: 9 frames, 3 latent frames in "), String(line))
+        let pattern = "median ([0-9.]+) ms, p99 ([0-9.]+) ms, max ([0-9.]+) ms \\(latent ([0-9]+)\\)$"
+        let m = try XCTUnwrap(try NSRegularExpression(pattern: pattern).firstMatch(in: String(line),
+                              range: NSRange(line.startIndex..., in: line)), String(line))
+        let v = (1...4).map { Double((String(line) as NSString).substring(with: m.range(at: $0)))! }
+        XCTAssertLessThanOrEqual(v[0], v[1]); XCTAssertLessThanOrEqual(v[1], v[2])
+        XCTAssertTrue((0..<3).contains(Int(v[3])), String(line))
+    }
+
     /// Progress only on a terminal (util-linux `script` gives the command one), with the total, rate and ETA;
     /// nothing with --quiet, nothing in a pipe (every other test's assertSuccess checks stderr is empty).
     func testProgressOnATerminalOnly() throws {
